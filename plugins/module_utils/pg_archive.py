@@ -1,0 +1,140 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vaultops.recovery contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The pg_backup manifest and the checks that prove an archive before use.
+
+An archive is complete only when its manifest exists beside it: the dump is
+published first and the manifest last, so an interrupted run leaves either
+nothing or a dump that verify and restore refuse.
+"""
+
+import hashlib
+import json
+import os
+
+from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import sha256_file, sha256_tree
+from ansible_collections.vaultops.recovery.plugins.module_utils.client_tools import parse_version
+from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run_pipeline
+
+MANIFEST_SUFFIX = ".manifest.json"
+MANIFEST_VERSION = 1
+REQUIRED_KEYS = ("manifest_version", "format", "compressor", "database", "pg_dump_version", "size", "sha256",
+                 "object_count")
+
+
+def manifest_path_for(archive_path):
+    return archive_path.rstrip("/") + MANIFEST_SUFFIX
+
+
+def tree_digest(files):
+    """One SHA-256 for a directory-format archive: over its sorted per-file lines."""
+    lines = "".join("%s  %d  %s\n" % (files[name]["sha256"], files[name]["size"], name) for name in sorted(files))
+    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
+
+
+def load_manifest(archive_path, manifest_path=None):
+    manifest_path = manifest_path or manifest_path_for(archive_path)
+    if not os.path.exists(manifest_path):
+        raise RecoveryError(
+            "%s has no manifest (%s). pg_backup writes the manifest last, so this archive is incomplete"
+            " (an interrupted dump) or was not made by pg_backup." % (archive_path, manifest_path),
+            fix="take a new dump with vaultops.recovery.pg_backup state=dump, or pass manifest: if it lives elsewhere.")
+    try:
+        with open(manifest_path, "rb") as handle:
+            manifest = json.loads(handle.read().decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RecoveryError("manifest %s is not valid JSON (%s)." % (manifest_path, exc),
+                            fix="restore the manifest from the same backup copy as the archive.")
+    missing = [key for key in REQUIRED_KEYS if key not in manifest]
+    if missing:
+        raise RecoveryError("manifest %s lacks %s." % (manifest_path, ", ".join(missing)),
+                            fix="restore the manifest from the same backup copy as the archive.")
+    if manifest["manifest_version"] > MANIFEST_VERSION:
+        raise RecoveryError("manifest %s has version %s; this collection reads up to %d." % (
+            manifest_path, manifest["manifest_version"], MANIFEST_VERSION), fix="upgrade vaultops.recovery.")
+    return manifest, manifest_path
+
+
+def check_checksums(archive_path, manifest):
+    """Size first (cheap, names truncation), then SHA-256 of every byte."""
+    if manifest["format"] == "directory":
+        if not os.path.isdir(archive_path):
+            raise RecoveryError("%s should be a directory-format archive but is not a directory." % archive_path,
+                                fix="point path at the archive directory.")
+        actual = sha256_tree(archive_path)
+        expected = manifest.get("files") or {}
+        missing = sorted(set(expected) - set(actual))
+        extra = sorted(set(actual) - set(expected))
+        changed = sorted(name for name in expected if name in actual and actual[name] != expected[name])
+        if missing or extra or changed:
+            raise RecoveryError(
+                "%s does not match its manifest: missing %s, unexpected %s, changed %s." % (
+                    archive_path, missing or "none", extra or "none", changed or "none"),
+                fix="use an intact copy of the backup; this one is damaged or incomplete.")
+        return tree_digest(actual), sum(item["size"] for item in actual.values())
+    if not os.path.isfile(archive_path):
+        raise RecoveryError("%s does not exist or is not a file." % archive_path, fix="check path.")
+    size = os.path.getsize(archive_path)
+    if size != manifest["size"]:
+        raise RecoveryError(
+            "%s is %d bytes but its manifest records %d: the file is truncated or was changed." % (
+                archive_path, size, manifest["size"]),
+            fix="use an intact copy of the backup; this one must not be restored.")
+    digest, _size = sha256_file(archive_path)
+    if digest != manifest["sha256"]:
+        raise RecoveryError(
+            "%s fails its checksum (sha256 %s, manifest %s): the file is corrupt." % (
+                archive_path, digest, manifest["sha256"]),
+            fix="use an intact copy of the backup; this one must not be restored.")
+    return digest, size
+
+
+def check_restore_tool(manifest, tools):
+    """pg_restore cannot read archives from a newer pg_dump major version."""
+    dumped = parse_version(manifest["pg_dump_version"])
+    local = tools.version("pg_restore")
+    if dumped and local and dumped[0] > local[0]:
+        raise RecoveryError(
+            "the archive was written by pg_dump %d.%d but the local pg_restore is %d.%d, which cannot read it." % (
+                dumped[0], dumped[1], local[0], local[1]),
+            fix="install postgresql-client-%d or newer on this host and set pg_bin_dir to its bin directory"
+                " (for example /usr/lib/postgresql/%d/bin)." % (dumped[0], dumped[0]))
+
+
+def archive_reader_stages(archive_path, manifest, tools):
+    """Stages that feed the archive to pg_restore's stdin, or [] when it reads the path itself."""
+    if manifest["compressor"] == "zstd":
+        return [[tools.path("zstd"), "-q", "-d", "-c", archive_path]]
+    return []
+
+
+def list_toc(archive_path, manifest, tools):
+    """The archive's table of contents (pg_restore --list), one entry per object."""
+    pre = archive_reader_stages(archive_path, manifest, tools)
+    listing = [tools.path("pg_restore"), "--list"]
+    if not pre:
+        listing.append(archive_path)
+    try:
+        # pg_restore stops reading once it has the TOC, so an upstream zstd may see a closed pipe.
+        out = run_pipeline(pre + [listing], env=dict(os.environ, LC_MESSAGES="C"), upstream_may_see_closed_pipe=True)
+    except StageFailure as exc:
+        raise RecoveryError("the table of contents of %s cannot be read: %s" % (archive_path, exc.stderr.strip()),
+                            fix="use an intact copy of the backup; this one must not be restored.")
+    return [line for line in out.decode("utf-8", "replace").splitlines() if line and not line.startswith(";")]
+
+
+def verify_archive(archive_path, tools, manifest_path=None):
+    """Everything a restore must know before touching a database. Reads, never writes."""
+    if not os.path.exists(archive_path):
+        raise RecoveryError("archive %s does not exist." % archive_path, fix="check path (and that the backup was fetched).")
+    manifest, manifest_path = load_manifest(archive_path, manifest_path)
+    digest, size = check_checksums(archive_path, manifest)
+    check_restore_tool(manifest, tools)
+    entries = list_toc(archive_path, manifest, tools)
+    if len(entries) != manifest["object_count"]:
+        raise RecoveryError("%s lists %d objects but its manifest records %d." % (
+            archive_path, len(entries), manifest["object_count"]),
+            fix="use an intact copy of the backup; this one must not be restored.")
+    return {"manifest": manifest, "manifest_path": manifest_path, "sha256": digest, "size": size,
+            "object_count": len(entries)}

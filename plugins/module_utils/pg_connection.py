@@ -1,0 +1,188 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vaultops.recovery contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""How the client tools reach PostgreSQL: argument spec, environment, errors.
+
+The password never travels in argv or in the environment: it is written to
+a 0600 PGPASSFILE in a private 0700 directory that lives only as long as the
+connection object. Database names go through PGDATABASE or a quoted
+conninfo string, so names with spaces, quotes, '=' or unicode are safe.
+"""
+
+import os
+import re
+import shutil
+import tempfile
+
+from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.process import RunAs, run
+
+SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+
+
+def postgres_connection_argument_spec():
+    """Options shared by every module that talks to PostgreSQL (see doc fragment postgres)."""
+    return dict(
+        login_host=dict(type="str", aliases=["host"]),
+        port=dict(type="int", default=5432, aliases=["login_port"]),
+        login_user=dict(type="str", aliases=["user"]),
+        login_password=dict(type="str", no_log=True, aliases=["password"]),
+        login_unix_socket=dict(type="path"),
+        ssl_mode=dict(type="str", default="prefer", choices=SSL_MODES),
+        ca_cert=dict(type="path", aliases=["ssl_rootcert"]),
+        ssl_cert=dict(type="path"),
+        ssl_key=dict(type="path", no_log=False),
+        connect_timeout=dict(type="int", default=10),
+        os_user=dict(type="str"),
+    )
+
+
+def conninfo_dbname(name):
+    """A conninfo fragment naming a database, quoted per libpq rules."""
+    return "dbname='%s'" % name.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def pgpass_escape(value):
+    return value.replace("\\", "\\\\").replace(":", "\\:")
+
+
+# stderr pattern -> (what happened, the fix). First match wins.
+_ERROR_RULES = [
+    (r"password authentication failed for user", "password authentication failed for user {user} at {where}.",
+     "check login_password (or the vault variable that feeds it) for that user."),
+    (r"no password supplied|fe_sendauth", "the server at {where} asked for a password and none was given.",
+     "set login_password, or use os_user: postgres for local peer authentication."),
+    (r"Peer authentication failed", "peer authentication failed for user {user} at {where}.",
+     "run as the matching OS user (os_user: postgres) or connect over TCP with login_host and a password."),
+    (r"database \".*\" does not exist", "database {database} does not exist at {where}.",
+     "check the database name; for a redirected restore set create_database: true."),
+    (r"role \".*\" does not exist", "role {user} does not exist at {where}.",
+     "check login_user."),
+    (r"could not translate host name", "host name {host} does not resolve.",
+     "check login_host (a typo, or DNS on the managed host)."),
+    (r"Connection refused|could not connect to server|connection to server .* failed|No such file or directory|timeout expired",
+     "cannot reach PostgreSQL at {where}.",
+     "check login_host and port, that the server is running, and that it accepts connections from this host."),
+    (r"SSL|certificate", "the TLS handshake with {where} failed.",
+     "check ssl_mode, ca_cert, ssl_cert and ssl_key."),
+    (r"permission denied", "permission denied for user {user} at {where}.",
+     "grant the needed privileges or connect as a role that owns the objects (often postgres)."),
+]
+
+
+class PgConnection(object):
+    """Client-side connection settings for psql, pg_dump and pg_restore."""
+
+    def __init__(self, params, find_binary):
+        self.params = params
+        self.find_binary = find_binary
+        self.run_as = RunAs(params["os_user"]) if params.get("os_user") else None
+        self._tmpdir = None
+        self._env = None
+
+    # -- lifecycle: the PGPASSFILE exists only inside "with connection:" --
+    def __enter__(self):
+        self._tmpdir = tempfile.mkdtemp(prefix="vaultops-pg-")
+        os.chmod(self._tmpdir, 0o700)
+        env = dict(os.environ)
+        for name in list(env):
+            if name.startswith("PG"):
+                del env[name]  # a stray PGPASSWORD/PGHOST in the controller's env must not win
+        p = self.params
+        host = p.get("login_unix_socket") or p.get("login_host")
+        if host:
+            env["PGHOST"] = host
+        env["PGPORT"] = str(p["port"])
+        if p.get("login_user"):
+            env["PGUSER"] = p["login_user"]
+        env["PGSSLMODE"] = p["ssl_mode"]
+        for option, variable in (("ca_cert", "PGSSLROOTCERT"), ("ssl_cert", "PGSSLCERT"), ("ssl_key", "PGSSLKEY")):
+            if p.get(option):
+                env[variable] = p[option]
+        env["PGCONNECT_TIMEOUT"] = str(p["connect_timeout"])
+        env["PGAPPNAME"] = "vaultops.recovery"
+        env["LC_MESSAGES"] = "C"  # error classification reads English messages
+        passfile = os.path.join(self._tmpdir, "pgpass")
+        fd = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            if p.get("login_password") is not None:
+                handle.write("*:*:*:*:%s\n" % pgpass_escape(p["login_password"]))
+        env["PGPASSFILE"] = passfile
+        if self.run_as:
+            os.chown(self._tmpdir, self.run_as.uid, self.run_as.gid)
+            os.chown(passfile, self.run_as.uid, self.run_as.gid)
+            env["HOME"] = self.run_as.home
+            env["USER"] = env["LOGNAME"] = self.run_as.name
+        self._env = env
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self._tmpdir:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+        self._tmpdir = None
+        self._env = None
+        return False
+
+    def env(self, database=None, extra=None):
+        if self._env is None:
+            raise RuntimeError("PgConnection used outside its 'with' block")
+        env = dict(self._env)
+        if database is not None:
+            env["PGDATABASE"] = database
+        if extra:
+            env.update(extra)
+        return env
+
+    # -- descriptions for messages (never the password) --
+    @property
+    def host_label(self):
+        p = self.params
+        return p.get("login_unix_socket") or p.get("login_host") or "local socket"
+
+    def where(self, database=None):
+        label = "%s:%s" % (self.host_label, self.params["port"])
+        if database:
+            label += " database %s" % database
+        return label
+
+    @property
+    def user_label(self):
+        return self.params.get("login_user") or (self.run_as.name if self.run_as else "(default user)")
+
+    def classify(self, stderr, database=None, action="connect"):
+        """Turn a libpq/psql/pg_dump stderr into one RecoveryError with a fix."""
+        for pattern, message, fix in _ERROR_RULES:
+            if re.search(pattern, stderr, re.IGNORECASE):
+                return RecoveryError(
+                    ("Could not %s: " % action) + message.format(
+                        user=self.user_label, where=self.where(database), database=database,
+                        host=self.host_label),
+                    fix=fix, stderr=stderr.strip())
+        return RecoveryError("Could not %s at %s: %s" % (action, self.where(database), stderr.strip() or "no message"))
+
+    # -- queries through psql (read-only probes and CREATE DATABASE) --
+    def psql(self, sql, database, variables=None, action="query"):
+        argv = [self.find_binary("psql"), "-X", "-A", "-t", "-q", "--no-password", "-v", "ON_ERROR_STOP=1"]
+        for name, value in sorted((variables or {}).items()):
+            argv += ["-v", "%s=%s" % (name, value)]
+        rc, out, err = run(argv, env=self.env(database), run_as=self.run_as, stdin_bytes=sql.encode("utf-8"))
+        if rc != 0:
+            raise self.classify(err, database, action=action)
+        return [line for line in out.splitlines() if line]
+
+    def probe(self, database):
+        """Connect to database and report server facts; raises a classified error."""
+        rows = self.psql(
+            "SELECT current_setting('server_version'), current_setting('server_version_num'),"
+            " pg_database_size(current_database());\n", database, action="connect")
+        version, version_num, size = rows[0].split("|")
+        return {"server_version": version, "server_version_num": int(version_num), "database_size": int(size)}
+
+    def database_exists(self, database, maintenance_db="postgres"):
+        rows = self.psql("SELECT count(*) FROM pg_database WHERE datname = :'name';\n", maintenance_db,
+                         variables={"name": database}, action="connect")
+        return rows == ["1"]
+
+    def create_database(self, database, maintenance_db="postgres"):
+        self.psql('CREATE DATABASE :"name";\n', maintenance_db, variables={"name": database},
+                  action="create database %s" % database)

@@ -1,0 +1,126 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vaultops.recovery contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""pg_restore of a verified archive, in place or redirected.
+
+Verification (checksum, manifest, table of contents, tool version) happens
+before the target is contacted for anything but read-only probes.
+"""
+
+import os
+import re
+import shutil
+import tempfile
+import time
+
+from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.pg_archive import archive_reader_stages, verify_archive
+from ansible_collections.vaultops.recovery.plugins.module_utils.pg_connection import conninfo_dbname
+from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run_pipeline
+
+_SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+def pgoptions(settings):
+    """Session settings for pg_restore's connections, as PGOPTIONS (-c name=value)."""
+    parts = []
+    for name in sorted(settings or {}):
+        if not _SETTING_NAME.match(name):
+            raise RecoveryError("restore_session_settings has an invalid setting name %r." % name,
+                                fix="use PostgreSQL setting names such as maintenance_work_mem.")
+        value = str(settings[name]).replace("\\", "\\\\").replace(" ", "\\ ")
+        parts.append("-c %s=%s" % (name, value))
+    return " ".join(parts)
+
+
+class RestoreRequest(object):
+    def __init__(self, path, database=None, manifest_path=None, jobs=1, clean=True, create_database=False,
+                 single_transaction=False, no_owner=False, exit_on_error=True, session_settings=None,
+                 maintenance_db="postgres"):
+        if single_transaction and jobs > 1:
+            raise RecoveryError("single_transaction cannot be combined with jobs > 1 (pg_restore refuses it).",
+                                fix="choose one: jobs: 1 with single_transaction: true, or parallel jobs.")
+        self.path = path.rstrip("/") if len(path) > 1 else path
+        self.database = database
+        self.manifest_path = manifest_path
+        self.jobs = jobs
+        self.clean = clean
+        self.create_database = create_database
+        self.single_transaction = single_transaction
+        self.no_owner = no_owner
+        self.exit_on_error = exit_on_error
+        self.session_settings = session_settings or {}
+        self.maintenance_db = maintenance_db
+
+
+def plan(conn, tools, request):
+    """Verify the archive and probe the target; returns what restore would do."""
+    verified = verify_archive(request.path, tools, request.manifest_path)
+    database = request.database or verified["manifest"]["database"]
+    exists = True
+    try:
+        conn.probe(database)
+    except RecoveryError as exc:
+        if "does not exist" not in str(exc) or not request.create_database:
+            raise
+        exists = False
+        conn.probe(request.maintenance_db)  # can we create it?
+    return verified, database, exists
+
+
+def restore(conn, tools, request):
+    verified, database, exists = plan(conn, tools, request)
+    if not exists:
+        conn.create_database(database, request.maintenance_db)
+    started = time.time()
+    argv = [tools.path("pg_restore"), "--no-password", "--dbname=%s" % conninfo_dbname(database),
+            "--jobs=%d" % request.jobs]
+    if request.clean:
+        argv += ["--clean", "--if-exists"]
+    if request.single_transaction:
+        argv.append("--single-transaction")
+    if request.no_owner:
+        argv.append("--no-owner")
+    if request.exit_on_error:
+        argv.append("--exit-on-error")
+    env = conn.env(database, {"PGOPTIONS": pgoptions(request.session_settings)})
+    manifest = verified["manifest"]
+    pre = archive_reader_stages(request.path, manifest, tools)
+    scratch = None
+    try:
+        if pre and request.jobs > 1:
+            # Parallel workers reopen the archive by name, so a compressed stream is unpacked first.
+            scratch = tempfile.mkdtemp(prefix="vaultops-restore-", dir=os.path.dirname(os.path.abspath(request.path)))
+            plain = os.path.join(scratch, "archive.dump")
+            with open(plain, "wb") as handle:
+                run_pipeline(pre, sink=handle)
+            if conn.run_as:
+                os.chown(scratch, conn.run_as.uid, conn.run_as.gid)
+                os.chown(plain, conn.run_as.uid, conn.run_as.gid)
+            stages = [argv + [plain]]
+        elif pre:
+            stages = pre + [argv]
+        else:
+            _check_readable(conn, request.path)
+            stages = [argv + [request.path]]
+        try:
+            run_pipeline(stages, env=env, run_as=conn.run_as)
+        except StageFailure as exc:
+            raise conn.classify(exc.stderr, database, action="restore")
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return {"database": database, "created_database": not exists, "verified": verified,
+            "duration_seconds": round(time.time() - started, 3)}
+
+
+def _check_readable(conn, path):
+    """With os_user, pg_restore opens the archive as that user."""
+    if not conn.run_as:
+        return
+    probe = [["test", "-r", path]]
+    try:
+        run_pipeline(probe, run_as=conn.run_as)
+    except StageFailure:
+        raise RecoveryError("%s is not readable by OS user %s, which runs pg_restore." % (path, conn.run_as.name),
+                            fix="make the archive readable by that user (or its directory traversable), or connect over TCP without os_user.")
