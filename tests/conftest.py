@@ -30,11 +30,10 @@ class AnsibleRunner(object):
         self.workdir = str(workdir)
         self.transcripts = []
 
-    def run(self, module, args, check_mode=False, name="task"):
+    def start(self, module, args, check_mode=False, name="task", wrapper=()):
+        """Start ansible-playbook on one task; finish() collects the result."""
         os.makedirs(self.workdir, exist_ok=True)
-        playbook = os.path.join(self.workdir, "%s.yml" % name)
-        result_file = os.path.join(self.workdir, "%s.result.json" % name)
-        log_file = os.path.join(self.workdir, "%s.log" % name)
+        files = {key: os.path.join(self.workdir, "%s.%s" % (name, key)) for key in ("yml", "result.json", "log")}
         play = [{
             "hosts": "localhost", "connection": "local", "gather_facts": False,
             "vars": {"ansible_python_interpreter": sys.executable},
@@ -42,23 +41,32 @@ class AnsibleRunner(object):
                 {"name": "under test", module: args, "register": "r", "ignore_errors": True,
                  "check_mode": check_mode},
                 {"name": "save result", "ansible.builtin.copy": {
-                    "content": "{{ r | to_nice_json }}", "dest": result_file, "mode": "0600"},
+                    "content": "{{ r | to_nice_json }}", "dest": files["result.json"], "mode": "0600"},
                  "check_mode": False},
             ],
         }]
-        with open(playbook, "w") as handle:
+        with open(files["yml"], "w") as handle:
             json.dump(play, handle)
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_LOG_PATH=log_file,
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT, ANSIBLE_LOG_PATH=files["log"],
                    ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
-        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv", playbook],
-                              capture_output=True, text=True, env=env, cwd=self.workdir)
-        with open(result_file) as handle:
+        argv = list(wrapper) + [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv", files["yml"]]
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                                cwd=self.workdir)
+        proc.files = files
+        return proc
+
+    def finish(self, proc):
+        output = proc.communicate()[0]
+        with open(proc.files["result.json"]) as handle:
             result = json.load(handle)
-        with open(log_file) as handle:
+        with open(proc.files["log"]) as handle:
             log = handle.read()
-        self.transcripts.append(proc.stdout + proc.stderr + log + json.dumps(result))
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+        self.transcripts.append(output + log + json.dumps(result))
+        assert proc.returncode == 0, output
         return result
+
+    def run(self, module, args, check_mode=False, name="task", wrapper=()):
+        return self.finish(self.start(module, args, check_mode=check_mode, name=name, wrapper=wrapper))
 
     def everything_printed(self):
         return "\n".join(self.transcripts)

@@ -87,6 +87,7 @@ def restore(conn, tools, request):
     manifest = verified["manifest"]
     pre = archive_reader_stages(request.path, manifest, tools)
     scratch = None
+    stdin_path = None
     try:
         if pre and request.jobs > 1:
             # Parallel workers reopen the archive by name, so a compressed stream is unpacked first.
@@ -100,11 +101,15 @@ def restore(conn, tools, request):
             stages = [argv + [plain]]
         elif pre:
             stages = pre + [argv]
+        elif conn.run_as and manifest["format"] == "custom" and request.jobs == 1:
+            # We open the archive and hand it over on stdin: the OS user needs no access to it.
+            stdin_path = request.path
+            stages = [argv]
         else:
             _check_readable(conn, request.path)
             stages = [argv + [request.path]]
         try:
-            run_pipeline(stages, env=env, run_as=conn.run_as)
+            run_pipeline(stages, env=env, run_as=conn.run_as, stdin_path=stdin_path)
         except StageFailure as exc:
             raise conn.classify(exc.stderr, database, action="restore")
     finally:

@@ -198,7 +198,13 @@ sha256:
   returned: success, except check mode of O(state=dump)
   type: str
 size:
-  description: Archive size in bytes.
+  description:
+    - Archive size in bytes for the custom format.
+    - For the directory format Ansible reports the directory entry's own size here; use RV(archive_size).
+  returned: success, except check mode of O(state=dump)
+  type: int
+archive_size:
+  description: Bytes in the archive, for both formats (the value recorded in the manifest).
   returned: success, except check mode of O(state=dump)
   type: int
 object_count:
@@ -269,6 +275,7 @@ def argument_spec():
 def archive_facts(verified):
     return dict(path=verified["manifest_path"][:-len(".manifest.json")], manifest=verified["manifest_path"],
                 manifest_data=verified["manifest"], sha256=verified["sha256"], size=verified["size"],
+                archive_size=verified["size"],
                 object_count=verified["object_count"])
 
 
@@ -285,7 +292,8 @@ def run_dump(module, conn, tools):
                         p["database"], server["database_size"], conn.where(), request.path))
     manifest, manifest_path = pg_dumper.dump(conn, tools, request)
     return dict(changed=True, path=request.path, manifest=manifest_path, manifest_data=manifest,
-                sha256=manifest["sha256"], size=manifest["size"], object_count=manifest["object_count"],
+                sha256=manifest["sha256"], size=manifest["size"], archive_size=manifest["size"],
+                object_count=manifest["object_count"],
                 database=p["database"], server_version=manifest["server_version"])
 
 

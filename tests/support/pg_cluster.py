@@ -92,9 +92,14 @@ class TempCluster(object):
         env.update(PGHOST=self.sockdir, PGPORT=str(self.port), PGUSER="postgres")
         return env
 
-    def psql(self, sql, database="postgres", check=True):
-        """Run SQL as the superuser over the private socket (peer auth as postgres)."""
+    def psql(self, sql, database="postgres", check=True, variables=None):
+        """Run SQL as the superuser over the private socket (peer auth as postgres).
+
+        variables become psql variables, for quoting names: CREATE DATABASE :"name".
+        """
         argv = ["psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-d", database]
+        for key, value in sorted((variables or {}).items()):
+            argv += ["-v", "%s=%s" % (key, value)]
         if self.os_user:
             argv = ["runuser", "-u", self.os_user, "--"] + argv
         proc = subprocess.run(argv, input=sql, capture_output=True, text=True, env=self.env(), check=False)

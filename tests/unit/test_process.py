@@ -1,0 +1,48 @@
+import signal
+import sys
+
+import pytest
+
+from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run, run_pipeline
+
+PY = sys.executable
+
+
+class Sink(object):
+    def __init__(self):
+        self.data = b""
+
+    def write(self, chunk):
+        self.data += chunk
+
+
+def test_pipeline_streams_last_stage_into_sink():
+    sink = Sink()
+    run_pipeline([[PY, "-c", "import sys; sys.stdout.write('x' * 300000)"],
+                  [PY, "-c", "import sys; sys.stdout.write(sys.stdin.read().upper())"]], sink=sink)
+    assert sink.data == b"X" * 300000
+
+
+def test_failed_first_stage_is_not_hidden_by_successful_last_stage():
+    with pytest.raises(StageFailure) as info:
+        run_pipeline([[PY, "-c", "import sys; sys.stderr.write('dump broke'); sys.exit(3)"], ["cat"]], sink=Sink())
+    assert info.value.returncode == 3
+    assert "dump broke" in info.value.stderr
+
+
+def test_killed_stage_names_the_signal():
+    with pytest.raises(StageFailure) as info:
+        run_pipeline([[PY, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"]], sink=Sink())
+    assert info.value.killed_by == "SIGKILL"
+
+
+def test_early_reader_close_is_tolerated_only_when_asked():
+    writer, reader = ["yes"], ["head", "-c", "10"]  # C programs die of SIGPIPE, like zstd
+    assert run_pipeline([writer, reader], upstream_may_see_closed_pipe=True) == b"y\ny\ny\ny\ny\n"
+    with pytest.raises(StageFailure) as info:
+        run_pipeline([writer, reader])
+    assert info.value.returncode == -signal.SIGPIPE
+
+
+def test_run_feeds_stdin():
+    assert run(["cat"], stdin_bytes=b"hello")[:2] == (0, "hello")
