@@ -12,21 +12,24 @@ description:
     interrupted dump never leaves a file that looks complete.
   - Computes the SHA-256 of the archive while it is written and records it, with the server and tool versions
     and the object count, in a manifest C(<archive>.manifest.json) beside the archive. The manifest is published
-    last: an archive without one is incomplete and is refused by O(state=verify) and O(state=restore).
+    last, so an archive without one is incomplete and is refused by O(state=verify) and O(state=restore).
   - O(state=restore) verifies the archive (size, checksum, table of contents, tool version) before it touches
     the target database, then runs C(pg_restore --clean --if-exists), in place or into another database or host.
   - Archives stay readable by the standard tools, for example C(pg_restore -l x.dump) or
     C(zstd -dc x.dump.zst | pg_restore -l).
 author:
-  - vaultops.recovery contributors
+  - vaultops.recovery contributors (@vaultops)
 extends_documentation_fragment:
   - vaultops.recovery.postgres
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
     details: Verifies, probes the server read-only and reports the archive path and target it would use.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 options:
   state:
     description:
@@ -118,8 +121,8 @@ options:
     default: true
   restore_session_settings:
     description:
-      - PostgreSQL settings for the restore's sessions, passed as C(PGOPTIONS), for example
-        C({maintenance_work_mem: 512MB}) so index builds sort in memory.
+      - PostgreSQL settings for the restore's sessions, passed as C(PGOPTIONS).
+      - "For example C(maintenance_work_mem=512MB), so index builds sort in memory."
     type: dict
     default: {}
   pg_bin_dir:
@@ -334,7 +337,7 @@ def main():
         supports_check_mode=True,
     )
     started = time.time()
-    tools = ClientTools(lambda name: module.get_bin_path(name), module.params["pg_bin_dir"])
+    tools = ClientTools(module.get_bin_path, module.params["pg_bin_dir"])
     try:
         if module.params["state"] == "verify":
             result = run_verify(module, tools)
