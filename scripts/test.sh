@@ -16,7 +16,9 @@ rm -rf .tmp/dist .tmp/installed
 mkdir -p .tmp/dist .tmp/installed
 ansible-galaxy collection build --output-path .tmp/dist .
 ansible-galaxy collection install --offline -p .tmp/installed .tmp/dist/vaultops-recovery-*.tar.gz
-ANSIBLE_COLLECTIONS_PATH="$repo/.tmp/installed" ansible-doc vaultops.recovery.pg_backup > .tmp/dist/pg_backup.txt
+# From here on, Ansible (lint, Molecule) uses the collection as built and installed.
+export ANSIBLE_COLLECTIONS_PATH="$repo/.tmp/installed"
+ansible-doc vaultops.recovery.pg_backup > .tmp/dist/pg_backup.txt
 grep -q "Take, verify and restore checksummed PostgreSQL logical backups" .tmp/dist/pg_backup.txt
 
 step "ansible-lint (production profile)"
