@@ -57,8 +57,10 @@ options:
     description:
       - Run the PostgreSQL client programs as this OS user, for local peer authentication
         (the seed procedures' C(sudo -u postgres pg_dump)).
-      - Archives are still written and owned by the user running the task, so O(os_user)
-        needs no write access to the destination.
+      - Custom-format archives are still written, owned and read by the user running the task
+        (the module streams them), so O(os_user) needs no access to the backup directory.
+      - The directory format and parallel restores of zstd archives let the client programs open files
+        themselves; then O(os_user) must be able to reach the directory, which is checked up front.
     type: str
 notes:
   - Needs the PostgreSQL client programs (C(psql), C(pg_dump), C(pg_restore)) on the managed host.

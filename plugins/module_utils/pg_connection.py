@@ -65,7 +65,11 @@ _ERROR_RULES = [
      "check login_host and port, that the server is running, and that it accepts connections from this host."),
     (r"SSL|certificate", "the TLS handshake with {where} failed.",
      "check ssl_mode, ca_cert, ssl_cert and ssl_key."),
-    (r"permission denied", "permission denied for user {user} at {where}.",
+    (r"(could not (open|create)|can't stat).*Permission denied",
+     "a client program running as {user} could not open a file or directory: " + "{stderr}",
+     "make the backup directory reachable by os_user, or leave os_user unset and connect over TCP."),
+    (r"permission denied for (table|schema|database|relation|sequence|function|large object)",
+     "permission denied for user {user} at {where}.",
      "grant the needed privileges or connect as a role that owns the objects (often postgres)."),
 ]
 
@@ -156,7 +160,7 @@ class PgConnection(object):
                 return RecoveryError(
                     ("Could not %s: " % action) + message.format(
                         user=self.user_label, where=self.where(database), database=database,
-                        host=self.host_label),
+                        host=self.host_label, stderr=stderr.strip()),
                     fix=fix, stderr=stderr.strip())
         return RecoveryError("Could not %s at %s: %s" % (action, self.where(database), stderr.strip() or "no message"))
 
@@ -186,3 +190,16 @@ class PgConnection(object):
     def create_database(self, database, maintenance_db="postgres"):
         self.psql('CREATE DATABASE :"name";\n', maintenance_db, variables={"name": database},
                   action="create database %s" % database)
+
+
+def check_access(conn, path, test_flag, purpose):
+    """With os_user, prove up front that the OS user can reach path (test -r/-w/-x)."""
+    if not conn.run_as:
+        return
+    rc, _out, _err = run(["test", test_flag, path], run_as=conn.run_as)
+    if rc != 0:
+        raise RecoveryError(
+            "OS user %s cannot %s: %s is not accessible to it (test %s failed)." % (
+                conn.run_as.name, purpose, path, test_flag),
+            fix="make %s accessible to %s (for example a 0750 directory with group %s), or connect over TCP"
+                " without os_user." % (path, conn.run_as.name, conn.run_as.name))

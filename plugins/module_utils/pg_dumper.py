@@ -20,6 +20,7 @@ from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file impo
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.pg_archive import (
     MANIFEST_VERSION, list_toc, manifest_path_for, tree_digest)
+from ansible_collections.vaultops.recovery.plugins.module_utils.pg_connection import check_access
 from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run_pipeline
 
 DEFAULT_PATTERNS = {
@@ -122,6 +123,8 @@ def dump(conn, tools, request):
                                  list_toc(out.temp_path, {"compressor": request.compressor}, tools))
             out.commit()
     else:
+        # pg_dump writes the directory format itself, so with os_user that user must reach dest_dir.
+        check_access(conn, request.dest_dir, "-x", "write a directory-format dump into dest_dir")
         workdir = tempfile.mkdtemp(prefix="." + request.name + ".", suffix=".partial", dir=request.dest_dir)
         target = os.path.join(workdir, "archive")
         try:

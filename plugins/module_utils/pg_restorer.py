@@ -15,7 +15,7 @@ import time
 
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.pg_archive import archive_reader_stages, verify_archive
-from ansible_collections.vaultops.recovery.plugins.module_utils.pg_connection import conninfo_dbname
+from ansible_collections.vaultops.recovery.plugins.module_utils.pg_connection import check_access, conninfo_dbname
 from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run_pipeline
 
 _SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
@@ -91,7 +91,9 @@ def restore(conn, tools, request):
     try:
         if pre and request.jobs > 1:
             # Parallel workers reopen the archive by name, so a compressed stream is unpacked first.
-            scratch = tempfile.mkdtemp(prefix="vaultops-restore-", dir=os.path.dirname(os.path.abspath(request.path)))
+            scratch_parent = os.path.dirname(os.path.abspath(request.path))
+            check_access(conn, scratch_parent, "-x", "unpack the zstd archive where OS user %s can read it for a parallel restore")
+            scratch = tempfile.mkdtemp(prefix="vaultops-restore-", dir=scratch_parent)
             plain = os.path.join(scratch, "archive.dump")
             with open(plain, "wb") as handle:
                 run_pipeline(pre, sink=handle)
@@ -99,18 +101,20 @@ def restore(conn, tools, request):
                 os.chown(scratch, conn.run_as.uid, conn.run_as.gid)
                 os.chown(plain, conn.run_as.uid, conn.run_as.gid)
             stages = [argv + [plain]]
-        elif pre:
-            stages = pre + [argv]
-        elif conn.run_as and manifest["format"] == "custom" and request.jobs == 1:
-            # We open the archive and hand it over on stdin: the OS user needs no access to it.
+        elif pre or (conn.run_as and manifest["format"] == "custom" and request.jobs == 1):
+            # We open the archive and hand it over on stdin (through zstd when compressed),
+            # so with os_user the OS user needs no access to the backup directory.
             stdin_path = request.path
-            stages = [argv]
+            stages = [[tools.path("zstd"), "-q", "-d", "-c"], argv] if pre else [argv]
         else:
-            _check_readable(conn, request.path)
+            check_access(conn, request.path, "-r", "read the archive")
             stages = [argv + [request.path]]
         try:
             run_pipeline(stages, env=env, run_as=conn.run_as, stdin_path=stdin_path)
         except StageFailure as exc:
+            if os.path.basename(exc.argv[0]) != "pg_restore":
+                raise RecoveryError("%s failed while feeding the restore: %s" % (
+                    os.path.basename(exc.argv[0]), exc.stderr.strip()), fix="check the archive with state=verify.")
             raise conn.classify(exc.stderr, database, action="restore")
     finally:
         if scratch:
@@ -119,13 +123,3 @@ def restore(conn, tools, request):
             "duration_seconds": round(time.time() - started, 3)}
 
 
-def _check_readable(conn, path):
-    """With os_user, pg_restore opens the archive as that user."""
-    if not conn.run_as:
-        return
-    probe = [["test", "-r", path]]
-    try:
-        run_pipeline(probe, run_as=conn.run_as)
-    except StageFailure:
-        raise RecoveryError("%s is not readable by OS user %s, which runs pg_restore." % (path, conn.run_as.name),
-                            fix="make the archive readable by that user (or its directory traversable), or connect over TCP without os_user.")

@@ -98,3 +98,28 @@ def test_check_mode_reports_and_changes_nothing(ansible, pg_cluster, rich_db, ba
     assert planned["changed"] and "would create the database and restore" in planned["plan"]
     assert pg_cluster.psql("SELECT count(*) FROM pg_database WHERE datname = :'n'", variables={"n": new_db_name}) == "0"
     assert_no_secret(ansible, pg_cluster)
+
+
+def test_peer_auth_zstd_restore_needs_no_access_to_the_backup_directory(ansible, pg_cluster, rich_db, backup_dir):
+    if os.geteuid() != 0:
+        pytest.skip("peer authentication as another OS user needs root")
+    assert stat.S_IMODE(os.stat(os.path.dirname(str(backup_dir))).st_mode) & 0o077 == 0, "a root-only parent"
+    result = dump(ansible, pg_cluster, rich_db, backup_dir, peer=True, compressor="zstd")
+    restored = ansible.run(MODULE, dict(state="restore", path=result["path"], database="peer zstd ✓",
+                                        create_database=True, login_unix_socket=pg_cluster.sockdir,
+                                        port=pg_cluster.port, os_user="postgres"), name="restore")
+    assert restored["changed"], restored.get("msg")
+    assert rich_db.facts("peer zstd ✓") == rich_db.facts()
+
+    parallel = ansible.run(MODULE, dict(state="restore", path=result["path"], database="peer zstd ✓", jobs=2,
+                                        login_unix_socket=pg_cluster.sockdir, port=pg_cluster.port,
+                                        os_user="postgres"), name="restore-parallel")
+    assert parallel.get("failed") and "OS user postgres cannot unpack" in parallel["msg"], parallel
+    assert "Fix:" in parallel["msg"]
+
+    directory = ansible.run(MODULE, dict(database=rich_db.name, dest_dir=str(backup_dir), format="directory",
+                                         login_unix_socket=pg_cluster.sockdir, port=pg_cluster.port,
+                                         os_user="postgres"), name="dump-directory")
+    assert directory.get("failed") and "OS user postgres cannot write a directory-format dump" in directory["msg"]
+    assert sorted(os.listdir(str(backup_dir))) == sorted([os.path.basename(result["path"]),
+                                                          os.path.basename(result["manifest"])])
