@@ -6,7 +6,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 name=${LAB_IMAGE_NAME:-localhost/vaultops-lab}
-recipe_hash=$(cat "$here/image-packages.txt" "$here/build-image.sh" | sha256sum | cut -c1-12)
+recipe_hash=$(cat "$here/image-packages.txt" "$here/build-image.sh" "$here/customize-image.sh" | sha256sum | cut -c1-12)
 image="$name:$recipe_hash"
 
 if podman image exists "$image"; then
@@ -18,10 +18,7 @@ packages=$(grep -v '^\s*#' "$here/image-packages.txt" | grep -v '^\s*$' | paste 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "building $image from: $packages" >&2
-mmdebstrap --variant=minbase --include="$packages" \
-  --customize-hook='chroot "$1" systemctl mask systemd-logind.service getty.target console-getty.service >/dev/null' \
-  --customize-hook='echo vaultops-lab > "$1/etc/hostname"' \
-  --customize-hook='rm -f "$1/etc/machine-id" && : > "$1/etc/machine-id"' \
+mmdebstrap --variant=minbase --include="$packages" --customize-hook="$here/customize-image.sh" \
   bookworm "$work/lab.tar" >&2
 podman import --change 'CMD=["/sbin/init"]' --change 'STOPSIGNAL=SIGRTMIN+3' "$work/lab.tar" "$image" >&2
 podman tag "$image" "$name:latest"

@@ -9,22 +9,17 @@ nothing or a dump that verify and restore refuse.
 """
 
 import hashlib
-import json
 import os
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import sha256_file, sha256_tree
+from ansible_collections.vaultops.recovery.plugins.module_utils import artifact_manifest
+from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import sha256_tree
 from ansible_collections.vaultops.recovery.plugins.module_utils.client_tools import parse_version
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run_pipeline
 
-MANIFEST_SUFFIX = ".manifest.json"
 MANIFEST_VERSION = 1
 REQUIRED_KEYS = ("manifest_version", "format", "compressor", "database", "pg_dump_version", "size", "sha256",
                  "object_count")
-
-
-def manifest_path_for(archive_path):
-    return archive_path.rstrip("/") + MANIFEST_SUFFIX
 
 
 def tree_digest(files):
@@ -34,26 +29,7 @@ def tree_digest(files):
 
 
 def load_manifest(archive_path, manifest_path=None):
-    manifest_path = manifest_path or manifest_path_for(archive_path)
-    if not os.path.exists(manifest_path):
-        raise RecoveryError(
-            "%s has no manifest (%s). pg_backup writes the manifest last, so this archive is incomplete"
-            " (an interrupted dump) or was not made by pg_backup." % (archive_path, manifest_path),
-            fix="take a new dump with vaultops.recovery.pg_backup state=dump, or pass manifest: if it lives elsewhere.")
-    try:
-        with open(manifest_path, "rb") as handle:
-            manifest = json.loads(handle.read().decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RecoveryError("manifest %s is not valid JSON (%s)." % (manifest_path, exc),
-                            fix="restore the manifest from the same backup copy as the archive.")
-    missing = [key for key in REQUIRED_KEYS if key not in manifest]
-    if missing:
-        raise RecoveryError("manifest %s lacks %s." % (manifest_path, ", ".join(missing)),
-                            fix="restore the manifest from the same backup copy as the archive.")
-    if manifest["manifest_version"] > MANIFEST_VERSION:
-        raise RecoveryError("manifest %s has version %s; this collection reads up to %d." % (
-            manifest_path, manifest["manifest_version"], MANIFEST_VERSION), fix="upgrade vaultops.recovery.")
-    return manifest, manifest_path
+    return artifact_manifest.load_manifest(archive_path, manifest_path, "pg_backup", REQUIRED_KEYS, MANIFEST_VERSION)
 
 
 def check_checksums(archive_path, manifest):
@@ -73,21 +49,7 @@ def check_checksums(archive_path, manifest):
                     archive_path, missing or "none", extra or "none", changed or "none"),
                 fix="use an intact copy of the backup; this one is damaged or incomplete.")
         return tree_digest(actual), sum(item["size"] for item in actual.values())
-    if not os.path.isfile(archive_path):
-        raise RecoveryError("%s does not exist or is not a file." % archive_path, fix="check path.")
-    size = os.path.getsize(archive_path)
-    if size != manifest["size"]:
-        raise RecoveryError(
-            "%s is %d bytes but its manifest records %d: the file is truncated or was changed." % (
-                archive_path, size, manifest["size"]),
-            fix="use an intact copy of the backup; this one must not be restored.")
-    digest, _size = sha256_file(archive_path)
-    if digest != manifest["sha256"]:
-        raise RecoveryError(
-            "%s fails its checksum (sha256 %s, manifest %s): the file is corrupt." % (
-                archive_path, digest, manifest["sha256"]),
-            fix="use an intact copy of the backup; this one must not be restored.")
-    return digest, size
+    return artifact_manifest.check_file(archive_path, manifest)
 
 
 def check_restore_tool(manifest, tools):

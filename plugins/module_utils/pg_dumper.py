@@ -15,11 +15,12 @@ import shutil
 import tempfile
 import time
 
+from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_manifest import manifest_path_for
 from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
     AtomicFile, check_writable_directory, fsync_directory, sha256_tree, write_json_atomic)
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.pg_archive import (
-    MANIFEST_VERSION, list_toc, manifest_path_for, tree_digest)
+    MANIFEST_VERSION, list_toc, tree_digest)
 from ansible_collections.vaultops.recovery.plugins.module_utils.pg_connection import check_access
 from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run_pipeline
 

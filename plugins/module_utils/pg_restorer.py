@@ -121,5 +121,3 @@ def restore(conn, tools, request):
             shutil.rmtree(scratch, ignore_errors=True)
     return {"database": database, "created_database": not exists, "verified": verified,
             "duration_seconds": round(time.time() - started, 3)}
-
-

@@ -243,7 +243,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vaultops.recovery.plugins.module_utils import pg_dumper, pg_restorer
 from ansible_collections.vaultops.recovery.plugins.module_utils.client_tools import ClientTools
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.pg_archive import manifest_path_for, verify_archive
+from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_manifest import manifest_path_for
+from ansible_collections.vaultops.recovery.plugins.module_utils.pg_archive import verify_archive
 from ansible_collections.vaultops.recovery.plugins.module_utils.pg_connection import (
     PgConnection, postgres_connection_argument_spec)
 
