@@ -7,7 +7,7 @@ venv=${VENV:-$repo/.venv}
 export DEBIAN_FRONTEND=noninteractive
 
 apt_packages=(podman runc mmdebstrap postgresql-15 postgresql-client-15 zstd gnupg swtpm swtpm-tools
-              tpm2-tools rsync git ca-certificates util-linux)
+              tpm2-tools rsync git ca-certificates util-linux shellcheck)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -22,8 +22,8 @@ def sign_detached(gpg, gnupg_home, signer, path):
     signature = path + ".asc"
     if os.path.exists(signature):
         raise RecoveryError("%s already exists; it was left untouched." % signature, fix="sign a new set.")
-    rc, out, err = _gpg(gpg, gnupg_home, ["--local-user", signer, "--armor", "--detach-sign", "--output",
-                                           signature, path])
+    args = ["--local-user", signer, "--armor", "--detach-sign", "--output", signature, path]
+    rc, out, err = _gpg(gpg, gnupg_home, args)
     if rc != 0:
         raise RecoveryError("could not sign %s with key %s: %s" % (path, signer, err.strip()),
                             fix="make the signing key (with its secret part, no passphrase prompt) available in"

@@ -135,7 +135,7 @@ def verify(set_dir, require_complete=True):
             set_dir, document.get("incomplete_reason", "no reason recorded")),
             fix="use a complete set, or take a new one.")
     expected = document["files"]
-    actual = {rel: path for rel, path in _walk_files(set_dir)}
+    actual = dict(_walk_files(set_dir))
     missing = sorted(set(expected) - set(actual))
     extra = sorted(set(actual) - set(expected))
     if missing or extra:
