@@ -1,56 +1,37 @@
 #!/usr/bin/env bash
-# README command 1: set up (scripts/setup.sh, skipped step by step when done),
-# then a real PostgreSQL in a podman container, a backup taken with
-# vaultops.recovery.pg_backup, a table dropped, the restore, and the rows proven
-# back. Prints where the artifacts and the report are. Exits non-zero if any
-# step fails or the rows are not back.
+# README command 1: set everything up, build the lab Vaulthalla host (a systemd
+# container with the Vaulthalla stand-in, PostgreSQL 15, real swtpm and an S3 vault
+# on moto), take a recovery set with playbooks/backup.yml, and print the path of
+# the set's manifest on the controller. Exits non-zero if anything fails.
 #
-# Environment:
-#   VENV            virtualenv with ansible-core and the collections (default <repo>/.venv)
-#   ANSIBLE_COLLECTIONS_PATH  kept when set (e.g. a built and installed collection);
-#                   otherwise a symlink farm that maps vaultops.recovery to this checkout
-#   LAB_OUTPUT_DIR  controller directory for the archive, manifest and report
-#                   (default <repo>/lab-output/<container name>)
-#   LAB_KEEP=0      remove the lab container afterwards (default: keep it running for a look)
-#   LAB_IMAGE, LAB_CONTAINER: see lab/up.sh
+# Environment: VENV (default <repo>/.venv), LAB_OUTPUT_DIR (controller directory
+# for the sets, default <repo>/lab-output/recovery-sets), LAB_KEEP=0 removes the
+# lab host afterwards (default: keep it for a look; scripts/vaulthalla-lab.sh down).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 export VENV=${VENV:-$repo/.venv}
 cd "$repo"
 "$repo/scripts/setup.sh"
-export PATH="$VENV/bin:$PATH"
-
 started=$SECONDS
-LAB_IMAGE=$("$repo/lab/build-image.sh")
-export LAB_IMAGE
-echo "lab image: $LAB_IMAGE"
-inventory=$("$repo/lab/up.sh")
-echo "inventory: $inventory"
 
+inventory=$("$repo/scripts/vaulthalla-lab.sh" up)
+echo "lab inventory: $inventory"
+
+out=$(realpath -m "${LAB_OUTPUT_DIR:-$repo/lab-output/recovery-sets}")
+mkdir -p "$out"
 ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$("$VENV/bin/python" -c 'import sys; sys.path.insert(0, "tests"); from support.collection import collections_root; print(collections_root())')}
-export ANSIBLE_COLLECTIONS_PATH
-export ANSIBLE_FORCE_COLOR=${ANSIBLE_FORCE_COLOR:-0}
+export ANSIBLE_COLLECTIONS_PATH ANSIBLE_NOCOLOR=1
+before=$(find "$out" -mindepth 2 -maxdepth 2 -name manifest.json | sort)
+# JSON extra vars, so a path with spaces or quotes arrives intact
+"$VENV/bin/ansible-playbook" -i "$inventory" "$repo/playbooks/backup.yml" \
+  -e "$("$VENV/bin/python" -c 'import json, sys; print(json.dumps({"vaulthalla_backup_fetch_dir": sys.argv[1]}))' "$out")"
+manifest=$(comm -13 <(echo "$before") <(find "$out" -mindepth 2 -maxdepth 2 -name manifest.json | sort) | tail -n 1)
 
-extra=()
-if [[ -n "${LAB_OUTPUT_DIR:-}" ]]; then
-  LAB_OUTPUT_DIR=$(realpath -m "$LAB_OUTPUT_DIR")
-  # JSON extra vars, so a path with spaces or quotes arrives intact
-  extra=(-e "$("$VENV/bin/python" -c 'import json, sys; print(json.dumps({"lab_pg_output_dir": sys.argv[1]}))' "$LAB_OUTPUT_DIR")")
-fi
-"$VENV/bin/ansible-playbook" -i "$inventory" "$repo/playbooks/lab_pg_roundtrip.yml" "${extra[@]}"
-
-host=${LAB_CONTAINER:-vaultops-lab-pg}
-out=${LAB_OUTPUT_DIR:-$repo/lab-output/$host}
-report="$out/report.json"
-archive=$("$VENV/bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["archive"]["controller_copy"])' "$report")
 echo
-echo "== lab round trip passed in $((SECONDS - started)) s =="
-echo "archive:  $archive"
-echo "manifest: $archive.manifest.json"
-echo "report:   $report"
-echo "report:   $out/report.md"
+echo "== recovery set taken and verified on the controller in $((SECONDS - started)) s =="
+echo "manifest: $manifest"
 if [[ "${LAB_KEEP:-1}" == 0 ]]; then
-  "$repo/lab/down.sh"
+  "$repo/scripts/vaulthalla-lab.sh" down --purge
 else
-  echo "lab container ${host} is still running (lab/down.sh removes it)"
+  echo "the lab host is still running (scripts/vaulthalla-lab.sh down removes it)"
 fi

@@ -53,6 +53,14 @@ write_inventory() {
     echo "    vaulthalla_lab_s3_endpoint: http://127.0.0.1:5000"
     if [[ -n "$recipient" ]]; then
       echo "    vaulthalla_backup_recipient: \"$recipient\""
+      echo "    # what playbooks/backup.yml needs on this lab host"
+      echo "    vaulthalla_backup_gpg_recipients: [\"$recipient\"]"
+      echo "    vaulthalla_backup_s3_python: /opt/vaulthalla-lab/s3/bin/python"
+      echo "    vaulthalla_backup_s3_vaults:"
+      for bucket in media secure; do
+        echo "      - {name: s3-$bucket, bucket: vh-lab-$bucket, endpoint_url: \"http://127.0.0.1:5000\", region: us-east-1,"
+        echo "         access_key: lab-access, secret_key: lab-secret}"
+      done
     fi
   } >"$inventory.tmp"
   mv "$inventory.tmp" "$inventory"
@@ -93,8 +101,11 @@ cmd_up() {
   fi
   if ! podman container exists "$name"; then
     log "creating container $name from $image"
+    # VH_LAB_PODMAN_ARGS: extra podman run options, e.g. a tiny tmpfs for disk-full tests
+    local extra=()
+    read -r -a extra <<<"${VH_LAB_PODMAN_ARGS:-}"
     podman run -d --name "$name" --hostname vh-lab --systemd=always --label vaultops.lab=vaulthalla \
-      "$image" /sbin/init >/dev/null
+      "${extra[@]}" "$image" /sbin/init >/dev/null
   elif ! running; then
     log "starting existing container $name"
     podman start "$name" >/dev/null

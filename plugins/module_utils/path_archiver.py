@@ -14,7 +14,6 @@ recognises and reads no file data for, so it lists exactly what would be
 captured at the cost of a directory walk.
 """
 
-import datetime
 import os
 import socket
 import tempfile
@@ -25,6 +24,7 @@ from ansible_collections.vaultops.recovery.plugins.module_utils import (
 from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_manifest import manifest_path_for
 from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
     AtomicFile, check_writable_directory, write_json_atomic)
+from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_name import is_inside, render_name, utc_now
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run_pipeline
 
@@ -33,10 +33,6 @@ STOP_SERVICES = ("stop the services that write these paths first (for Vaulthalla
                  " vaulthalla-web.service vaulthalla-cli.socket) or run the backup in a maintenance window, then"
                  " run again.")
 _VAULTHALLA_STATE_SUFFIX = "lib/vaulthalla"
-
-
-def utc_now():
-    return datetime.datetime.now(datetime.timezone.utc)
 
 
 def iso(moment):
@@ -49,18 +45,8 @@ def short_hostname():
 
 def archive_name(pattern, prefix, compressor, moment):
     """Render name_pattern: {prefix} (and {hostname}) literally, then strftime codes in UTC."""
-    pattern = pattern or DEFAULT_PATTERN + path_tar.EXTENSIONS[compressor]
-    literal = prefix.replace("%", "%%")
-    name = moment.strftime(pattern.replace("{prefix}", literal).replace("{hostname}", literal))
-    if not name or "/" in name or "\x00" in name or name in (".", ".."):
-        raise RecoveryError("name_pattern %r renders to %r, which is not a file name." % (pattern, name),
-                            fix="use a name_pattern without '/' (the directory goes in dest_dir).")
-    return name
-
-
-def _inside(path, directory):
-    path, directory = os.path.realpath(path), os.path.realpath(directory)
-    return path == directory or path.startswith(directory.rstrip("/") + "/")
+    return render_name(pattern or DEFAULT_PATTERN + path_tar.EXTENSIONS[compressor],
+                       {"prefix": prefix, "hostname": prefix}, moment)
 
 
 def check_sources(root, rels):
@@ -113,7 +99,7 @@ def precheck(request):
     check_writable_directory(request["dest_dir"])
     for rel in request["rel_paths"]:
         source = os.path.join(request["root"], rel)
-        if _inside(request["dest_dir"], source):
+        if is_inside(request["dest_dir"], source):
             raise RecoveryError("dest_dir %s is inside %s; the archive would contain itself. Nothing was written." % (
                 request["dest_dir"], source), fix="write the archive to a directory outside the archived paths.")
     for existing in (request["path"], request["manifest"]):

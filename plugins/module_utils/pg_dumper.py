@@ -9,13 +9,13 @@ needed. Directory format lets pg_dump write the files itself (it needs a
 directory path for --jobs) and hashes them afterwards from the page cache.
 """
 
-import datetime
 import os
 import shutil
 import tempfile
 import time
 
 from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_manifest import manifest_path_for
+from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_name import render_name, utc_now
 from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
     AtomicFile, check_writable_directory, fsync_directory, sha256_tree, write_json_atomic)
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
@@ -30,23 +30,15 @@ DEFAULT_PATTERNS = {
 }
 
 
-def utc_now():
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
 def iso(moment):
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def archive_name(pattern, prefix, fmt, compressor, moment):
     """Render name_pattern: {prefix} is replaced literally, then strftime codes."""
-    pattern = pattern or DEFAULT_PATTERNS[fmt]
-    name = moment.strftime(pattern.replace("{prefix}", prefix.replace("%", "%%")))
+    name = render_name(pattern or DEFAULT_PATTERNS[fmt], {"prefix": prefix}, moment)
     if compressor == "zstd" and not name.endswith(".zst"):
         name += ".zst"
-    if not name or "/" in name or "\x00" in name or name in (".", ".."):
-        raise RecoveryError("name_pattern %r renders to %r, which is not a file name." % (pattern, name),
-                            fix="use a name_pattern without '/' (the directory goes in dest_dir).")
     return name
 
 

@@ -114,11 +114,12 @@ def run_pipeline(stages, env=None, run_as=None, stdin_path=None, sink=None, cwd=
         stderrs.append(errfile.read().decode("utf-8", "replace"))
         errfile.close()
     early_close_ok = upstream_may_see_closed_pipe and codes[-1] == 0
-    for index, (argv, code, err) in enumerate(zip(stages, codes, stderrs)):
-        if early_close_ok and index < len(stages) - 1 and code == -signal.SIGPIPE:
-            continue
-        if code != 0:
-            raise StageFailure(argv, code, err)
+    failures = [(argv, code, err) for index, (argv, code, err) in enumerate(zip(stages, codes, stderrs))
+                if code != 0 and not (early_close_ok and index < len(stages) - 1 and code == -signal.SIGPIPE)]
+    # A stage killed by SIGPIPE usually only lost its reader: the reader's own failure is the news.
+    real = [failure for failure in failures if failure[1] != -signal.SIGPIPE]
+    if failures:
+        raise StageFailure(*(real or failures)[0])
     return None if sink is not None else b"".join(output)
 
 

@@ -14,7 +14,6 @@ one becomes the safety copy); start the unit; put the old state back if the
 unit does not start.
 """
 
-import datetime
 import os
 import time
 
@@ -22,14 +21,11 @@ from ansible_collections.vaultops.recovery.plugins.module_utils import (
     artifact_manifest, dir_swap, machine_identity, security_event, state_tar, state_tree, swtpm_lock, swtpm_manifest)
 from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
     AtomicFile, check_writable_directory, write_json_atomic)
+from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_name import is_inside, render_name, utc_now
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 
 DEFAULT_PATTERNS = {"gzip": "{hostname}-swtpm-%Y%m%d-%H%M%S.tar.gz", "none": "{hostname}-swtpm-%Y%m%d-%H%M%S.tar"}
 HOST_CHANGE_EVENT = "swtpm_state_restored_on_another_host"
-
-
-def utc_now():
-    return datetime.datetime.now(datetime.timezone.utc)
 
 
 def iso(moment):
@@ -38,17 +34,7 @@ def iso(moment):
 
 def archive_name(pattern, hostname, compression, moment):
     """Render name_pattern: {hostname} literally, then strftime codes in UTC."""
-    pattern = pattern or DEFAULT_PATTERNS[compression]
-    name = moment.strftime(pattern.replace("{hostname}", hostname.replace("%", "%%")))
-    if not name or "/" in name or "\x00" in name or name in (".", ".."):
-        raise RecoveryError("name_pattern %r renders to %r, which is not a file name." % (pattern, name),
-                            fix="use a name_pattern without '/' (the directory goes in dest_dir).")
-    return name
-
-
-def _inside(path, directory):
-    path, directory = os.path.realpath(path), os.path.realpath(directory)
-    return path == directory or path.startswith(directory.rstrip("/") + "/")
+    return render_name(pattern or DEFAULT_PATTERNS[compression], {"hostname": hostname}, moment)
 
 
 def _after_restart(exc, service, restart_error):
@@ -91,7 +77,7 @@ def archive(p, service, check_mode):
     state_dir = p["state_dir"]
     state_tree.require_state_dir(state_dir)
     check_writable_directory(p["dest_dir"])
-    if _inside(p["dest_dir"], state_dir):
+    if is_inside(p["dest_dir"], state_dir):
         raise RecoveryError("dest_dir %s is inside state_dir %s; the archive would contain itself." % (
             p["dest_dir"], state_dir), fix="write the archive to a directory outside the swtpm state.")
     identity = machine_identity.local_identity(p["machine_id_path"])

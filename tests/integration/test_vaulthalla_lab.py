@@ -8,101 +8,25 @@ import base64
 import hashlib
 import json
 import os
-import shutil
-import subprocess
-import sys
 
 import pytest
+from support.vaulthalla_lab import lab_host, needs_podman
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SCRIPT = os.path.join(REPO, "scripts", "vaulthalla-lab.sh")
 CONTAINER = os.environ.get("VH_LAB_TEST_CONTAINER", "vaultops-lab-vh-pytest")
 UNITS = ["vaulthalla.service", "vaulthalla-web.service", "vaulthalla-cli.socket", "vaulthalla-swtpm.service",
          "vaulthalla-lab-s3.service", "postgresql.service"]
 SEALED = ["psql", "master", "vault_master"]
 OUT = "/var/lib/vaulthalla-lab/exports"  # writable by user vaulthalla (exports run as that user)
-S3_PY = "/opt/vaulthalla-lab/s3/bin/python"
-
-
-def _podman_problem():
-    if not shutil.which("podman"):
-        return "podman is not installed"
-    try:
-        proc = subprocess.run(["podman", "info", "--format", "{{.Host.OCIRuntime.Name}}"], capture_output=True,
-                              text=True, timeout=120, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return "podman does not answer: %s" % exc
-    if proc.returncode != 0:
-        return "podman does not work here: %s" % proc.stderr.strip()[-300:]
-    return None
-
-
-_PROBLEM = _podman_problem()
-pytestmark = pytest.mark.skipif(_PROBLEM is not None, reason="Vaulthalla lab needs podman: %s" % _PROBLEM)
-
-
-class Lab(object):
-    def __init__(self, name, gnupghome, facts):
-        self.name = name
-        self.gnupghome = gnupghome
-        self.facts = facts
-
-    def run(self, *argv, stdin=None, check=True):
-        cmd = ["podman", "exec"] + (["-i"] if stdin is not None else []) + [self.name] + list(argv)
-        proc = subprocess.run(cmd, input=stdin, capture_output=True, timeout=300, check=False)
-        if check and proc.returncode != 0:
-            raise AssertionError("%s failed (%d): %s" % (" ".join(argv), proc.returncode,
-                                                         proc.stderr.decode("utf-8", "replace")))
-        return proc
-
-    def sh(self, script, check=True):
-        return self.run("bash", "-c", script, check=check)
-
-    def vh(self, *args, check=True):
-        return self.run("vh", *args, check=check)
-
-    def sql(self, query):
-        return self.run("runuser", "-u", "postgres", "--", "psql", "-XAt", "-d", "vaulthalla", "-c",
-                        query).stdout.decode().strip()
-
-    def gpg_decrypt(self, armored):
-        proc = subprocess.run(["gpg", "--batch", "--quiet", "--decrypt"], input=armored, capture_output=True,
-                              env=dict(os.environ, GNUPGHOME=self.gnupghome), timeout=60, check=False)
-        assert proc.returncode == 0, proc.stderr.decode()
-        return proc.stdout
-
-    def s3_object(self, bucket, key):
-        script = ("import sys, boto3; s3 = boto3.client('s3', endpoint_url='http://127.0.0.1:5000', "
-                  "region_name='us-east-1', aws_access_key_id='x', aws_secret_access_key='y'); "
-                  "sys.stdout.buffer.write(s3.get_object(Bucket=sys.argv[1], Key=sys.argv[2])['Body'].read())")
-        return self.run(S3_PY, "-c", script, bucket, key).stdout
-
-    def known(self, storage):
-        return [f for f in self.facts["files"] if f["storage"] == storage]
+pytestmark = needs_podman
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    gnupghome = str(tmp_path_factory.mktemp("vh-gnupg"))
-    env = dict(os.environ, VH_LAB_CONTAINER=CONTAINER, VH_LAB_GNUPGHOME=gnupghome)
-    if sys.prefix != sys.base_prefix:
-        env.setdefault("VENV", sys.prefix)
-    try:
-        proc = subprocess.run([SCRIPT, "up"], env=env, capture_output=True, text=True, timeout=1200, check=False)
-        if proc.returncode != 0:
-            pytest.fail("scripts/vaulthalla-lab.sh up failed:\n%s" % proc.stderr[-6000:])
-        inventory = proc.stdout.strip().splitlines()[-1]
-        with open(os.path.join(os.path.dirname(inventory), "known-files.json")) as handle:
-            facts = json.load(handle)
+    with lab_host(CONTAINER, str(tmp_path_factory.mktemp("vh-gnupg"))) as (host, inventory):
         with open(inventory) as handle:
-            assert 'vaulthalla_backup_recipient: "%s"' % facts["recipient_fingerprint"] in handle.read()
-        host = Lab(CONTAINER, gnupghome, facts)
+            assert 'vaulthalla_backup_recipient: "%s"' % host.facts["recipient_fingerprint"] in handle.read()
         host.sh("install -d -o vaulthalla -g vaulthalla -m 0700 %s" % OUT)
         yield host
-    finally:
-        subprocess.run([SCRIPT, "down", "--purge"], env=env, capture_output=True, timeout=300, check=False)
-        subprocess.run(["gpgconf", "--kill", "all"], env=dict(os.environ, GNUPGHOME=gnupghome), capture_output=True,
-                       check=False)
 
 
 def sha256(data):

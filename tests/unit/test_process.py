@@ -46,3 +46,10 @@ def test_early_reader_close_is_tolerated_only_when_asked():
 
 def test_run_feeds_stdin():
     assert run(["cat"], stdin_bytes=b"hello")[:2] == (0, "hello")
+
+
+def test_the_failing_reader_is_reported_not_the_writer_it_cut_off():
+    with pytest.raises(StageFailure) as info:
+        run_pipeline([["yes"], [PY, "-c", "import sys; sys.stdin.buffer.read(10); sys.stderr.write('disk full'); sys.exit(4)"]],
+                     sink=Sink())
+    assert info.value.returncode == 4 and "disk full" in info.value.stderr
