@@ -27,13 +27,14 @@ def lab(tmp_path_factory):
         yield host, inventory
 
 
-def backup(lab, tmp_path, **extra):
-    host, inventory = lab
+def backup(lab, tmp_path, options=(), inventory=None, **extra):
+    host, lab_inventory = lab
+    inventory = inventory or lab_inventory
     extra.setdefault("vaulthalla_backup_fetch_dir", str(tmp_path / "sets"))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_root(), ANSIBLE_NOCOLOR="1",
                ANSIBLE_LOG_PATH=str(tmp_path / "ansible.log"))
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory,
-                           os.path.join(REPO, "playbooks", "backup.yml"), "-e", json.dumps(extra)],
+                           os.path.join(REPO, "playbooks", "backup.yml"), "-e", json.dumps(extra)] + list(options),
                           capture_output=True, text=True, env=env, timeout=900, check=False)
     with open(str(tmp_path / "ansible.log")) as handle:
         return proc.returncode, proc.stdout + proc.stderr + handle.read()
@@ -118,3 +119,31 @@ def test_backup_seals_fetches_and_verifies_a_set(lab, tmp_path):
     for unit in SERVICES:
         assert host.run("systemctl", "is-active", unit, check=False).stdout.strip() == b"active", unit
     assert "lab-secret" not in out
+
+
+def test_check_mode_lists_the_plan_and_writes_nothing(lab, tmp_path):
+    host, _inventory = lab
+    rc, out = backup(lab, tmp_path, options=["--check"])
+    assert rc == 0, out[-3000:]
+    for expected in ("services_stopped_in_order", "vaulthalla.service", "vaulthalla-cli.socket",
+                     "config and state: /etc/vaulthalla, /var/lib/vaulthalla", "swtpm state /var/lib/swtpm/vaulthalla",
+                     "S3/R2 buckets: vh-lab-media, vh-lab-secure"):
+        assert expected in out, expected
+    assert host.run("test", "-e", "/var/backups/vaultops", check=False).returncode != 0
+    assert not os.path.exists(str(tmp_path / "sets"))
+    for unit in SERVICES:
+        assert host.run("systemctl", "is-active", unit, check=False).stdout.strip() == b"active", unit
+
+
+def test_one_failing_host_does_not_stop_the_others(lab, tmp_path):
+    _host, inventory = lab
+    with open(inventory) as handle:
+        text = handle.read()
+    marker = "      ansible_connection: containers.podman.podman\n"
+    ghost = "    vaultops-no-such-host:\n" + marker
+    two_hosts = tmp_path / "two-hosts.yml"
+    two_hosts.write_text(text.replace("  hosts:\n", "  hosts:\n" + ghost, 1))
+    rc, out = backup(lab, tmp_path, inventory=str(two_hosts))
+    assert rc != 0
+    assert "No verified recovery set for: vaultops-no-such-host" in out
+    assert len(glob.glob(str(tmp_path / "sets" / (CONTAINER + "-*") / "manifest.json"))) == 1, out[-3000:]
