@@ -22,8 +22,10 @@ class ServiceWindow(object):
     systemctl is resolved lazily, so hosts without systemd work in both cases.
     """
 
-    def __init__(self, name, caller_stopped, find_systemctl, runner=process.run):
+    def __init__(self, name, caller_stopped, find_systemctl, runner=process.run, before_stop=None):
         self.name = name or None
+        self.before_stop = before_stop  # called just before systemctl stop; returns a warning or None
+        self.warnings = []
         self.caller_stopped = caller_stopped
         self._find_systemctl = find_systemctl
         self._run = runner
@@ -67,6 +69,10 @@ class ServiceWindow(object):
         """Stop the unit if it runs (query() first). Failing to stop is an error: the copy would not be consistent."""
         if not self.would_stop:
             return False
+        if self.before_stop:
+            warning = self.before_stop()
+            if warning:
+                self.warnings.append(warning)
         rc, out, err = self._systemctl("stop", "--", self.name)
         if rc != 0:
             raise RecoveryError("cannot stop %s: %s Nothing was changed." % (

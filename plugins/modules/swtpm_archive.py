@@ -57,6 +57,18 @@ options:
     type: str
     default: archive
     choices: [archive, restore]
+  tcti:
+    description:
+      - TCTI of the swtpm the module shuts down in an orderly way (TPM2_Shutdown) before stopping O(service).
+    type: str
+    default: swtpm:host=127.0.0.1,port=2321
+  orderly_shutdown:
+    description:
+      - Send TPM2_Shutdown through O(tcti) before stopping O(service). Stopping swtpm without it is an unorderly
+        shutdown to the TPM; repeated ones (one per backup) lead to dictionary-attack lockout, after which the
+        TPM refuses to unseal Vaulthalla's keys. Needs tpm2-tools; without them the module warns.
+    type: bool
+    default: true
   state_dir:
     description: The swtpm state directory (the C(--tpmstate dir=) of the swtpm unit).
     type: path
@@ -260,6 +272,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vaultops.recovery.plugins.module_utils import swtpm_state
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.systemd_service import ServiceWindow
+from ansible_collections.vaultops.recovery.plugins.module_utils.tpm_shutdown import orderly_shutdown
 
 
 def argument_spec():
@@ -278,6 +291,8 @@ def argument_spec():
         recovery_log=dict(type="path", default="/var/log/vaultops-recovery.log"),
         owners=dict(type="str", default="by_name", choices=["by_name", "numeric"]),
         keep_safety_copy=dict(type="bool", default=True),
+        tcti=dict(type="str", default="swtpm:host=127.0.0.1,port=2321"),
+        orderly_shutdown=dict(type="bool", default=True),
     )
 
 
@@ -289,7 +304,12 @@ def main():
     )
     params = module.params
     unit = params["service"] if (params["service"] or "").strip().lower() not in ("", "none") else None
-    service = ServiceWindow(unit, params["service_stopped"], lambda: module.get_bin_path("systemctl"))
+    before_stop = None
+    if params["orderly_shutdown"]:
+        def before_stop():
+            return orderly_shutdown(params["tcti"], module.get_bin_path)
+    service = ServiceWindow(unit, params["service_stopped"], lambda: module.get_bin_path("systemctl"),
+                            before_stop=before_stop)
     try:
         if params["state"] == "archive":
             result = swtpm_state.archive(params, service, module.check_mode)
@@ -297,7 +317,7 @@ def main():
             result = swtpm_state.restore(params, service, module.get_bin_path("logger"), module.check_mode)
     except RecoveryError as exc:
         module.fail_json(msg=str(exc), **exc.facts)
-    for warning in result.pop("warnings", []):
+    for warning in result.pop("warnings", []) + service.warnings:
         module.warn(warning)
     module.exit_json(**result)
 
