@@ -75,7 +75,7 @@ def test_vh_missing(lab, tmp_path):
 def test_postgresql_unreachable_restarts_the_services(lab, tmp_path):
     rc, out = backup(lab, tmp_path, vaulthalla_backup_db_login_host="127.0.0.1", vaulthalla_backup_db_port=5999,
                      vaulthalla_backup_db_login_user="vaulthalla", vaulthalla_backup_db_login_password="Pl4nted-DB-pw")
-    assert_fault_handled(lab, rc, out, "cannot reach PostgreSQL at 127.0.0.1:5999", "Start the services again")
+    assert_fault_handled(lab, rc, out, "cannot reach PostgreSQL at 127.0.0.1:5999", "Start the services again (also after a failed step)")
     assert "Pl4nted-DB-pw" not in out
 
 
