@@ -4,7 +4,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$repo/.venv}
-work="$repo/.tmp/sanity"
+work="${SANITY_WORK:-$repo/.tmp/sanity}"  # separate copies let two checks run at once
 dest="$work/ansible_collections/vaultops/recovery"
 rm -rf "$work"
 mkdir -p "$dest"
