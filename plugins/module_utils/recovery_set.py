@@ -109,31 +109,42 @@ def seal(set_dir, metadata, required_kinds, incomplete_reason=None):
     return document
 
 
+def parse_set_manifest(data, where, fix="check set_dir."):
+    """The manifest.json document from its bytes; where names it (a path or an s3:// URL) in messages."""
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RecoveryError("%s is not valid JSON (%s)." % (where, exc), fix="use an intact copy of the set.")
+    if not isinstance(document, dict) or document.get("kind") != SET_KIND or not isinstance(
+            document.get("files"), dict):
+        raise RecoveryError("%s is not a vaultops recovery set manifest." % where, fix=fix)
+    if document.get("manifest_version", 0) > SET_VERSION:
+        raise RecoveryError("%s has manifest version %s; this collection reads up to %d." % (
+            where, document.get("manifest_version"), SET_VERSION), fix="upgrade vaultops.recovery.")
+    return document
+
+
 def load_set_manifest(set_dir):
     path = os.path.join(set_dir, SET_MANIFEST)
     if not os.path.exists(path):
         raise RecoveryError("%s has no manifest.json: the recovery set is incomplete (it is written last)." % set_dir,
                             fix="use a complete set; an interrupted backup never seals its set.")
-    try:
-        with open(path, "rb") as handle:
-            document = json.loads(handle.read().decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RecoveryError("%s is not valid JSON (%s)." % (path, exc), fix="use an intact copy of the set.")
-    if not isinstance(document, dict) or document.get("kind") != SET_KIND or "files" not in document:
-        raise RecoveryError("%s is not a vaultops recovery set manifest." % path, fix="check set_dir.")
-    if document.get("manifest_version", 0) > SET_VERSION:
-        raise RecoveryError("%s has manifest version %s; this collection reads up to %d." % (
-            path, document.get("manifest_version"), SET_VERSION), fix="upgrade vaultops.recovery.")
-    return document
+    with open(path, "rb") as handle:
+        return parse_set_manifest(handle.read(), path)
+
+
+def check_complete(document, where, require_complete=True):
+    """Refuse a set sealed with incomplete_reason (unless require_complete is false)."""
+    if require_complete and not document.get("complete"):
+        raise RecoveryError("recovery set %s is marked incomplete: %s" % (
+            where, document.get("incomplete_reason", "no reason recorded")),
+            fix="use a complete set, or take a new one.")
 
 
 def verify(set_dir, require_complete=True):
     """Re-hash every file of the set against manifest.json; returns the document."""
     document = load_set_manifest(set_dir)
-    if require_complete and not document.get("complete"):
-        raise RecoveryError("recovery set %s is marked incomplete: %s" % (
-            set_dir, document.get("incomplete_reason", "no reason recorded")),
-            fix="use a complete set, or take a new one.")
+    check_complete(document, set_dir, require_complete)
     expected = document["files"]
     actual = dict(_walk_files(set_dir))
     missing = sorted(set(expected) - set(actual))

@@ -5,7 +5,7 @@
 
 DOCUMENTATION = r"""
 module: recovery_set
-short_description: Seal a recovery set with manifest.json, or verify a set before it is trusted
+short_description: Seal a recovery set with manifest.json, verify it, or keep it in an S3/R2 bucket
 version_added: "0.1.0"
 description:
   - A recovery set is one directory holding the artifacts of one backup (database dump, config and state
@@ -18,28 +18,71 @@ description:
     OpenPGP signature over it.
   - O(state=verify) re-hashes every file against C(manifest.json) (and checks the signature when O(signed_by)
     is given). Use it on the controller after fetching a set, and before any restore.
+  - O(state=upload) verifies a sealed set (and its signature when O(signed_by) is given), then uploads every file
+    that C(manifest.json) lists, C(manifest.json.asc) when present, and C(manifest.json) last to
+    C(s3://<bucket>/<prefix><set name>/<relative path>). Each upload carries the file's SHA-256 from the manifest
+    (C(x-amz-checksum-sha256)), so the service refuses other bytes, and the metadata C(vaultops-sha256). A set
+    without C(manifest.json) in the bucket is incomplete; running again resumes it. Objects already stored with
+    the same SHA-256 are not uploaded again (V(changed=false) when nothing was missing); a different set stored
+    under the same name is refused.
+  - O(state=download) fetches C(s3://<bucket>/<prefix><set name>/) into the new directory O(set_dir) (0700
+    directories, 0600 files) - C(manifest.json) first (and its signature, checked before anything else when
+    O(signed_by) is given), then every file it lists, streamed to a temporary file, checked against the
+    manifest's SHA-256 and renamed. The set is built in a hidden C(.<name>.*.partial) directory beside O(set_dir),
+    verified like O(state=verify), and renamed only then, so a missing or mismatching object leaves nothing behind.
+    When O(set_dir) already holds the same set, it is verified and nothing is downloaded.
 author:
   - vaultops.recovery contributors (@vaultops)
 extends_documentation_fragment:
+  - vaultops.recovery.aws_connection
+  - vaultops.recovery.s3_connection
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
-    details: O(state=seal) reports the artifacts it would seal; O(state=verify) runs, since it only reads.
+    details:
+      - O(state=seal) reports the artifacts it would seal; O(state=verify) runs, since it only reads.
+      - O(state=upload) verifies the set, lists the bucket and reports what it would upload (RV(uploaded),
+        RV(upload_bytes)); O(state=download) reads C(manifest.json) from the bucket, checks that every object is
+        there and reports what it would download (RV(downloaded), RV(download_bytes)). Neither writes anything.
   diff_mode:
     support: none
   platform:
     platforms: posix
 options:
   state:
-    description: Seal a set directory, or verify a sealed one.
+    description: Seal a set directory, verify a sealed one, upload a sealed one to O(bucket), or download one from it.
     type: str
     default: verify
-    choices: [seal, verify]
+    choices: [seal, verify, upload, download]
   set_dir:
-    description: The recovery set directory.
+    description:
+      - The recovery set directory. Required, except for O(state=download) with O(dest_dir).
+      - For O(state=download), a directory that does not exist yet (its parent must); it is created with mode 0700.
     type: path
-    required: true
+  dest_dir:
+    description:
+      - For O(state=download), instead of O(set_dir) - an existing directory in which the set is downloaded to
+        C(<dest_dir>/<set_name>) (RV(set_dir)). Needs O(set_name).
+    type: path
+  bucket:
+    description: Backup bucket that keeps recovery sets. Required for O(state=upload) and O(state=download).
+    type: str
+  prefix:
+    description:
+      - Put before the set's name in O(bucket); include the trailing slash, for example V(recovery-sets/vh1/).
+    type: str
+    default: ""
+  set_name:
+    description:
+      - Name of the set in O(bucket). Defaults to the last component of O(set_dir).
+    type: str
+  part_size:
+    description:
+      - Files larger than this many bytes are uploaded in multipart uploads with parts of this size (at least 5 MiB).
+        One part is held in memory at a time.
+    type: int
+    default: 33554432
   required_kinds:
     description:
       - Artifact kinds that must be present for O(state=seal), for example V(pg_dump), V(path_archive),
@@ -60,18 +103,27 @@ options:
         but refused by O(state=verify) and by restores.
     type: str
   require_complete:
-    description: For O(state=verify), refuse a set marked incomplete.
+    description: For O(state=verify), O(state=upload) and O(state=download), refuse a set marked incomplete.
     type: bool
     default: true
   sign_with:
     description: Fingerprint of a key in O(gnupg_home) that signs C(manifest.json) (O(state=seal)).
     type: str
   signed_by:
-    description: Fingerprint whose detached signature C(manifest.json.asc) must be valid (O(state=verify)).
+    description:
+      - Fingerprint whose detached signature C(manifest.json.asc) must be valid (O(state=verify), O(state=upload),
+        O(state=download)).
     type: str
   gnupg_home:
     description: GnuPG home directory for signing or verifying.
     type: path
+notes:
+  - O(state=upload) and O(state=download) transfer one file at a time. An interrupted upload leaves the objects
+    it uploaded but no C(manifest.json), so the set is incomplete in the bucket until a run completes it.
+  - Objects under the set's prefix that the set does not list are left alone and reported (RV(extra_objects)).
+  - O(state=upload) decides what is already stored from the size and the C(vaultops-sha256) metadata S3 returns
+    for each object, without reading the bodies back; only O(state=download) (or a restore, which downloads)
+    proves every stored byte against C(manifest.json).
 """
 
 EXAMPLES = r"""
@@ -90,6 +142,28 @@ EXAMPLES = r"""
   vaultops.recovery.recovery_set:
     state: verify
     set_dir: /srv/recovery-sets/vh1-20261121T101500Z
+  delegate_to: localhost
+
+- name: Keep the set in the R2 backup bucket
+  vaultops.recovery.recovery_set:
+    state: upload
+    set_dir: /srv/recovery-sets/vh1-20261121T101500Z
+    bucket: vaulthalla-recovery-sets
+    prefix: vh1/
+    endpoint_url: https://0123456789abcdef.r2.cloudflarestorage.com
+    region: auto
+    access_key: "{{ backup_bucket_access_key }}"
+    secret_key: "{{ backup_bucket_secret_key }}"
+  delegate_to: localhost
+
+- name: Fetch a set from the backup bucket for a restore, checking its signer
+  vaultops.recovery.recovery_set:
+    state: download
+    set_dir: /srv/restore/vh1-20261121T101500Z
+    bucket: vaulthalla-recovery-sets
+    prefix: vh1/
+    signed_by: 0123456789ABCDEF0123456789ABCDEF01234567
+    gnupg_home: /root/.gnupg
   delegate_to: localhost
 """
 
@@ -123,15 +197,61 @@ signature:
   description: Path of the detached signature, when one was written or verified.
   returned: when signed
   type: str
+location:
+  description: Where the set is kept in the bucket.
+  returned: O(state=upload) and O(state=download)
+  type: str
+  sample: s3://vaulthalla-recovery-sets/vh1/vh1-20261121T101500Z/
+set_name:
+  description: Name of the set in the bucket.
+  returned: O(state=upload) and O(state=download)
+  type: str
+uploaded:
+  description: Files uploaded (or, in check mode, that would be), relative to the set, C(manifest.json) last.
+  returned: O(state=upload)
+  type: list
+  elements: str
+upload_bytes:
+  description: Bytes in RV(uploaded).
+  returned: O(state=upload)
+  type: int
+already_stored:
+  description: Files that were already stored with the same size and SHA-256 and were not uploaded again.
+  returned: O(state=upload)
+  type: int
+extra_objects:
+  description: Objects under the set's prefix that are not part of the set (left alone).
+  returned: O(state=upload)
+  type: list
+  elements: str
+downloaded:
+  description: Files downloaded (or, in check mode, that would be), relative to the set; empty when O(set_dir)
+    already held the set.
+  returned: O(state=download)
+  type: list
+  elements: str
+download_bytes:
+  description: Bytes in RV(downloaded).
+  returned: O(state=download)
+  type: int
+duration:
+  description: Seconds the upload or download took.
+  returned: O(state=upload) and O(state=download)
+  type: float
 """
 
 import os
+import time
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import recovery_set
+from ansible_collections.vaultops.recovery.plugins.module_utils import recovery_set, recovery_set_bucket
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.gpg_signature import sign_detached, verify_detached
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3_connection import (
+    BOTO3_IMPORT_ERROR, HAS_BOTO3, S3Connection, connection_argument_spec)
+
+MIN_PART_SIZE = 5 * 1024 * 1024
 
 
 def summary(set_dir, document):
@@ -140,45 +260,112 @@ def summary(set_dir, document):
                 total_bytes=document["total_bytes"], complete=document.get("complete", False))
 
 
+def argument_spec():
+    spec = connection_argument_spec()
+    spec.update(
+        state=dict(type="str", default="verify", choices=["seal", "verify", "upload", "download"]),
+        set_dir=dict(type="path"),
+        dest_dir=dict(type="path"),
+        bucket=dict(type="str"),
+        prefix=dict(type="str", default=""),
+        set_name=dict(type="str"),
+        part_size=dict(type="int", default=32 * 1024 * 1024),
+        required_kinds=dict(type="list", elements="str", default=[]),
+        metadata=dict(type="dict", default={}),
+        incomplete_reason=dict(type="str"),
+        require_complete=dict(type="bool", default=True),
+        sign_with=dict(type="str"),
+        signed_by=dict(type="str"),
+        gnupg_home=dict(type="path"),
+    )
+    return spec
+
+
+def signature_check(module):
+    """A callable that proves manifest.json's detached signature by signed_by; returns the result's signature fact.
+
+    Without signed_by it checks nothing and returns {}.
+    """
+    p = module.params
+
+    def check(manifest_path):
+        if not p["signed_by"]:
+            return {}
+        verify_detached(module.get_bin_path("gpg", required=True), p["gnupg_home"], p["signed_by"], manifest_path)
+        return dict(signature=manifest_path + ".asc")
+    return check
+
+
+def seal(module):
+    p = module.params
+    set_dir = p["set_dir"]
+    if module.check_mode:
+        artifacts = recovery_set.read_artifact_manifests(set_dir) if os.path.isdir(set_dir) else {}
+        return dict(changed=True, set_dir=set_dir, manifest=os.path.join(set_dir, recovery_set.SET_MANIFEST),
+                    artifacts=[{"name": name, "kind": recovery_set.artifact_kind(m)}
+                               for name, m in sorted(artifacts.items())])
+    document = recovery_set.seal(set_dir, p["metadata"], p["required_kinds"], p["incomplete_reason"])
+    result = dict(changed=True, **summary(set_dir, document))
+    if p["sign_with"]:
+        result["signature"] = sign_detached(module.get_bin_path("gpg", required=True), p["gnupg_home"],
+                                            p["sign_with"], result["manifest"])
+    return result
+
+
+def verify(module):
+    set_dir = module.params["set_dir"]
+    document = recovery_set.verify(set_dir, module.params["require_complete"])
+    result = dict(changed=False, **summary(set_dir, document))
+    result.update(signature_check(module)(result["manifest"]))
+    return result
+
+
+def transfer(module):
+    """state=upload or state=download: a set between set_dir and the bucket."""
+    p = module.params
+    set_dir = p["set_dir"]
+    started = time.time()
+    name = recovery_set_bucket.set_name_for(set_dir, p["set_name"])
+    target = recovery_set_bucket.BucketSet(S3Connection(p), p["bucket"], p["prefix"], name)
+    if p["state"] == "upload":
+        document = recovery_set.verify(set_dir, p["require_complete"])
+        signature_check(module)(os.path.join(set_dir, recovery_set.SET_MANIFEST))
+        facts = recovery_set_bucket.upload(target, set_dir, document, p["part_size"], module.check_mode)
+        if facts["extra_objects"]:
+            module.warn("%d objects under %s are not part of the set and were left alone: %s" % (
+                len(facts["extra_objects"]), facts["location"], ", ".join(facts["extra_objects"][:10])))
+    else:
+        facts, document = recovery_set_bucket.download(target, set_dir, p["require_complete"],
+                                                       signature_check(module), module.check_mode)
+    result = dict(summary(set_dir, document), set_name=name, duration=round(time.time() - started, 3), **facts)
+    if p["signed_by"]:  # proven before the upload, or on the downloaded manifest before it was renamed
+        result["signature"] = result["manifest"] + ".asc"
+    return result
+
+
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            state=dict(type="str", default="verify", choices=["seal", "verify"]),
-            set_dir=dict(type="path", required=True),
-            required_kinds=dict(type="list", elements="str", default=[]),
-            metadata=dict(type="dict", default={}),
-            incomplete_reason=dict(type="str"),
-            require_complete=dict(type="bool", default=True),
-            sign_with=dict(type="str"),
-            signed_by=dict(type="str"),
-            gnupg_home=dict(type="path"),
-        ),
+        argument_spec=argument_spec(),
+        required_if=[("state", "seal", ["set_dir"]), ("state", "verify", ["set_dir"]),
+                     ("state", "upload", ["set_dir", "bucket"]), ("state", "download", ["bucket"]),
+                     ("state", "download", ["set_dir", "dest_dir"], True)],
+        mutually_exclusive=[("set_dir", "dest_dir")],
+        required_by={"dest_dir": "set_name"},
         supports_check_mode=True,
     )
     p = module.params
-    set_dir = p["set_dir"]
+    if p["state"] in ("upload", "download"):
+        if not HAS_BOTO3:
+            module.fail_json(msg=missing_required_lib("boto3"), exception=BOTO3_IMPORT_ERROR)
+        if p["part_size"] < MIN_PART_SIZE:
+            module.fail_json(msg="part_size must be at least %d (5 MiB), the smallest part S3 accepts." % MIN_PART_SIZE)
+    handlers = dict(seal=seal, verify=verify, upload=transfer, download=transfer)
     try:
-        if p["state"] == "seal":
-            if module.check_mode:
-                artifacts = recovery_set.read_artifact_manifests(set_dir) if os.path.isdir(set_dir) else {}
-                module.exit_json(changed=True, set_dir=set_dir,
-                                 manifest=os.path.join(set_dir, recovery_set.SET_MANIFEST),
-                                 artifacts=[{"name": name, "kind": recovery_set.artifact_kind(m)}
-                                            for name, m in sorted(artifacts.items())])
-            document = recovery_set.seal(set_dir, p["metadata"], p["required_kinds"], p["incomplete_reason"])
-            result = dict(changed=True, **summary(set_dir, document))
-            if p["sign_with"]:
-                result["signature"] = sign_detached(module.get_bin_path("gpg", required=True), p["gnupg_home"],
-                                                    p["sign_with"], result["manifest"])
-        else:
-            document = recovery_set.verify(set_dir, p["require_complete"])
-            result = dict(changed=False, **summary(set_dir, document))
-            if p["signed_by"]:
-                verify_detached(module.get_bin_path("gpg", required=True), p["gnupg_home"], p["signed_by"],
-                                result["manifest"])
-                result["signature"] = result["manifest"] + ".asc"
+        if p["dest_dir"]:
+            p["set_dir"] = os.path.join(p["dest_dir"], recovery_set_bucket.set_name_for(p["dest_dir"], p["set_name"]))
+        result = handlers[p["state"]](module)
     except RecoveryError as exc:
-        module.fail_json(msg=str(exc), set_dir=set_dir)
+        module.fail_json(msg=str(exc), set_dir=p["set_dir"])
     module.exit_json(**result)
 
 
