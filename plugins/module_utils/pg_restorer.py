@@ -92,7 +92,7 @@ def restore(conn, tools, request):
         if pre and request.jobs > 1:
             # Parallel workers reopen the archive by name, so a compressed stream is unpacked first.
             scratch_parent = os.path.dirname(os.path.abspath(request.path))
-            check_access(conn, scratch_parent, "-x", "unpack the zstd archive where OS user %s can read it for a parallel restore")
+            check_access(conn, scratch_parent, "-x", "unpack the zstd archive beside it for a parallel restore")
             scratch = tempfile.mkdtemp(prefix="vaultops-restore-", dir=scratch_parent)
             plain = os.path.join(scratch, "archive.dump")
             with open(plain, "wb") as handle:

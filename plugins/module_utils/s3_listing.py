@@ -30,6 +30,27 @@ def versioning_status(conn, bucket):
     return answer.get("Status") or NEVER_ENABLED
 
 
+def bucket_exists(conn, bucket):
+    """True when the bucket exists (and is ours to see); a missing one is False, other errors are raised."""
+    try:
+        conn.call("find", "head_bucket", bucket=bucket, Bucket=bucket)
+    except RecoveryError as exc:
+        if error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
+            return False
+        raise
+    return True
+
+
+def create_versioned_bucket(conn, bucket):
+    """Create the bucket in the connection's region, with versioning enabled (a restore replays history)."""
+    arguments = dict(Bucket=bucket)
+    if conn.region and conn.region != "us-east-1":
+        arguments["CreateBucketConfiguration"] = {"LocationConstraint": conn.region}
+    conn.call("create", "create_bucket", bucket=bucket, **arguments)
+    conn.call("enable versioning on", "put_bucket_versioning", bucket=bucket, Bucket=bucket,
+              VersioningConfiguration={"Status": "Enabled"})
+
+
 def list_entries(conn, bucket, prefix, versions):
     """(entries, listing) for every version and delete marker under prefix; listing says which API was used.
 

@@ -37,6 +37,15 @@ def restore(params, check_mode):
     entries = index["entries"]
     if params["versions"] == "latest":
         entries = s3_copy_index.only_latest(entries)
+    created = False
+    if params.get("create_bucket") and not s3_listing.bucket_exists(target, bucket):
+        if check_mode:
+            return dict(changed=True, copy_name=manifest["copy_name"], bucket=bucket, endpoint=target.endpoint,
+                        created_bucket=True, manifest=reader.manifest_path, restored_from=reader.describe(),
+                        plan="would create bucket %s (versioning enabled) and restore %s into it" % (
+                            bucket, reader.describe()), **s3_copy_index.counts(entries))
+        s3_listing.create_versioned_bucket(target, bucket)
+        created = True
     versioning = s3_listing.versioning_status(target, bucket)
     if _has_history(entries) and versioning != s3_listing.ENABLED:
         raise RecoveryError(
@@ -45,6 +54,11 @@ def restore(params, check_mode):
             fix="enable versioning on %s first, or restore only the current objects with versions=latest." % bucket)
     prefix = manifest["source"].get("prefix") or ""
     if not s3_listing.is_empty(target, bucket, prefix):
+        if params.get("if_not_empty") == "skip":
+            return dict(changed=False, skipped_reason="bucket %s already holds objects under prefix %r; left as it is"
+                        % (bucket, prefix), copy_name=manifest["copy_name"], bucket=bucket, endpoint=target.endpoint,
+                        versioning=versioning, manifest=reader.manifest_path, restored_from=reader.describe(),
+                        created_bucket=False)
         raise RecoveryError(
             "Target bucket %s already holds objects (or versions) under prefix %r. Nothing was changed." % (
                 bucket, prefix),
@@ -52,7 +66,7 @@ def restore(params, check_mode):
     totals = s3_copy_index.counts(entries)
     result = dict(changed=True, copy_name=manifest["copy_name"], bucket=bucket, endpoint=target.endpoint,
                   versioning=versioning, versions=params["versions"], manifest=reader.manifest_path,
-                  restored_from=reader.describe(), copied_from=manifest["source"], **totals)
+                  restored_from=reader.describe(), copied_from=manifest["source"], created_bucket=created, **totals)
     if check_mode:
         result["plan"] = "would restore %d versions (%d bytes) of %d keys and %d delete markers from %s into %s" % (
             totals["object_count"], totals["total_bytes"], totals["key_count"], totals["delete_marker_count"],

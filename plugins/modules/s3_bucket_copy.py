@@ -140,6 +140,20 @@ options:
         held in memory.
     type: int
     default: 33554432
+  create_bucket:
+    description:
+      - For O(state=restore), create O(bucket) (with versioning enabled) when it does not exist, as on a replacement
+        S3 endpoint.
+    type: bool
+    default: false
+  if_not_empty:
+    description:
+      - For O(state=restore), what to do when O(bucket) already holds objects under the copy's prefix. V(fail)
+        refuses (a restore never merges). V(skip) leaves the bucket as it is and reports C(changed=false) with
+        RV(skipped_reason), for restores that fill only missing or empty buckets (the bucket outlived the host).
+    type: str
+    choices: [fail, skip]
+    default: fail
   tmp_dir:
     description:
       - Directory for scratch copies of single bodies on their way between buckets (unnamed files, 0600, removed
@@ -273,6 +287,14 @@ versioning:
   description: Versioning status of the bucket restored into.
   returned: O(state=restore)
   type: str
+created_bucket:
+  description: Whether O(create_bucket) created the bucket.
+  returned: O(state=restore)
+  type: bool
+skipped_reason:
+  description: Why nothing was restored (O(if_not_empty=skip) and the bucket holds objects).
+  returned: O(state=restore) when skipped
+  type: str
 restored:
   description: Versions put back plus delete markers recreated.
   returned: O(state=restore), not in check mode
@@ -325,6 +347,8 @@ def argument_spec():
         concurrency=dict(type="int", default=4),
         part_size=dict(type="int", default=32 * 1024 * 1024),
         tmp_dir=dict(type="path"),
+        create_bucket=dict(type="bool", default=False),
+        if_not_empty=dict(type="str", default="fail", choices=["fail", "skip"]),
     )
     return spec
 
