@@ -16,6 +16,9 @@
 #   VH_LAB_GNUPGHOME   controller GNUPGHOME holding the backup recipient's secret key
 #                      (default .tmp/vaulthalla-lab/<container>/gnupg)
 #   VH_LAB_BOOT_TIMEOUT seconds to wait for systemd in the container (default 180)
+#   VH_LAB_SEED        0: a bare installation (own keys, empty database, no vaults), as a
+#                      replacement or drill host (default 1: seeded with users, vaults, files)
+#   VH_LAB_GROUP       inventory group of the host (default vaulthalla; vaulthalla_drill for drill hosts)
 #   VENV               Python venv with ansible (default <repo>/.venv)
 #
 # Controller directory .tmp/vaulthalla-lab/<container>/: inventory.yml, gnupg/,
@@ -28,6 +31,8 @@ workdir=$repo/.tmp/vaulthalla-lab/$name
 inventory=$workdir/inventory.yml
 gnupghome=${VH_LAB_GNUPGHOME:-$workdir/gnupg}
 data_mb=${VH_LAB_DATA_MB:-0}
+seed=${VH_LAB_SEED:-1}
+group=${VH_LAB_GROUP:-vaulthalla}
 timeout_s=${VH_LAB_BOOT_TIMEOUT:-180}
 
 log() { echo "vaulthalla-lab: $*" >&2; }
@@ -39,7 +44,7 @@ write_inventory() {
   {
     echo "---"
     echo "# Vaulthalla lab host (scripts/vaulthalla-lab.sh), reached with podman exec."
-    echo "vaulthalla:"
+    echo "$group:"
     echo "  hosts:"
     echo "    $name:"
     echo "      ansible_connection: containers.podman.podman"
@@ -61,6 +66,15 @@ write_inventory() {
         echo "      - {name: s3-$bucket, bucket: vh-lab-$bucket, endpoint_url: \"http://127.0.0.1:5000\", region: us-east-1,"
         echo "         access_key: lab-access, secret_key: lab-secret}"
       done
+      echo "    # read back at backup, restore and drill time (the lab has no FUSE: the stand-in's vh vault cat)"
+      echo "    vaulthalla_backup_file_reader: vh_cat"
+      echo "    vaulthalla_backup_known_files:"
+      echo "      - {vault: local-docs, path: /docs/readme.txt}"
+      echo "      - {vault: local-docs, path: \"/docs/meeting notes ✓ été.txt\"}"
+      echo "      - {vault: s3-media, path: /media/notes.txt}"
+      echo "      - {vault: s3-secure, path: /finance/ledger.csv}"
+      echo "    vaulthalla_restore_file_reader: vh_cat"
+      echo "    vaulthalla_restore_s3_python: /opt/vaulthalla-lab/s3/bin/python"
     fi
   } >"$inventory.tmp"
   mv "$inventory.tmp" "$inventory"
@@ -120,6 +134,7 @@ cmd_up() {
   if ! (cd "$repo" && ANSIBLE_COLLECTIONS_PATH=$collections ANSIBLE_NOCOLOR=1 ANSIBLE_LOCALHOST_WARNING=0 \
         ANSIBLE_RETRY_FILES_ENABLED=0 "$venv/bin/ansible-playbook" -i "$inventory" \
         -e "vaulthalla_lab_data_mb=$data_mb" -e "vaulthalla_lab_gnupghome=$gnupghome" \
+        -e "vaulthalla_lab_hosts=$group" -e "vaulthalla_lab_seed=$([[ $seed == 0 ]] && echo false || echo true)" \
         -e "vaulthalla_lab_controller_dir=$workdir" "$repo/lab/vaulthalla/provision.yml" >"$workdir/provision.log" 2>&1); then
     tail -n 60 "$workdir/provision.log" >&2
     log "provisioning failed (full log: $workdir/provision.log)"
@@ -127,8 +142,8 @@ cmd_up() {
   fi
   grep -E '^(PLAY RECAP|\S+ +: ok=)' "$workdir/provision.log" >&2 || true
   local recipient
-  recipient=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["recipient_fingerprint"])' \
-    "$workdir/known-files.json")
+  # The recipient's fingerprint, from the controller keyring that holds its secret key.
+  recipient=$(gpg --homedir "$gnupghome" --batch --with-colons --list-secret-keys 2>/dev/null | awk -F: '$1 == "fpr" {print $10; exit}')
   write_inventory "$recipient"
   log "$name provisioned after $((SECONDS - started))s (recipient $recipient)"
   echo "$inventory"
