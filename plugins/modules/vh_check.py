@@ -8,9 +8,9 @@ module: vh_check
 short_description: Prove that a Vaulthalla host serves - status healthy, S3/R2 vaults in sync, known files readable
 version_added: "0.1.0"
 description:
-  - Waits until C(vh status) says C(vh status: healthy) (its first line; vh exits 0 for C(degraded) too), then runs
-    C(vh vault sync info) for each vault in O(sync_vaults) and reads each file in O(files) back through the vault's
-    key chain, hashing it on the way. The content is never returned.
+  - "Waits until the first line of C(vh status) says C(vh status: healthy) (vh exits 0 for C(degraded) too), then
+    runs C(vh vault sync info) for each vault in O(sync_vaults) and reads each file in O(files) back through the
+    vault's key chain, hashing it on the way. The content is never returned."
   - Reading a file is what proves a restore. When a sealed key blob or the TPM state is missing, Vaulthalla
     starts with new keys and says healthy; only the read fails.
   - Each probe is a named check (C(vh_status), C(sync_info_<vault>), C(file_<vault>:<path>) or the file's O(files[].label)).
