@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# README command 1: set everything up, build the lab Vaulthalla host (a systemd
-# container with the Vaulthalla stand-in, PostgreSQL 15, real swtpm and an S3 vault
-# on moto), take a recovery set with playbooks/backup.yml, and print the path of
-# the set's manifest on the controller. Exits non-zero if anything fails.
+# README command 1: the whole Vaulthalla story on the lab.
+#   1. set everything up (scripts/setup.sh);
+#   2. start a seeded Vaulthalla lab host (systemd container: Vaulthalla stand-in,
+#      PostgreSQL 15, real swtpm, S3 vaults on moto) and a bare one for the drill;
+#   3. take a recovery set (playbooks/backup.yml);
+#   4. destroy the host's data (config, state with the sealed key blobs, swtpm state,
+#      database) as a disaster would;
+#   5. restore it (playbooks/restore.yml), which verifies the set first and checks
+#      vh status, the S3 vaults and the known files after the start;
+#   6. drill the set on the bare host (playbooks/drill.yml: restore + named checks);
+#   7. print the drill report's path. Exits non-zero if any step or check fails.
 #
-# Environment: VENV (default <repo>/.venv), LAB_OUTPUT_DIR (controller directory
-# for the sets, default <repo>/lab-output/recovery-sets), LAB_KEEP=0 removes the
-# lab host afterwards (default: keep it for a look; scripts/vaulthalla-lab.sh down).
+# Environment: VENV (default <repo>/.venv), LAB_OUTPUT_DIR (controller directory for
+# sets and reports, default <repo>/lab-output), LAB_KEEP=0 removes the lab hosts
+# afterwards (default: keep them; scripts/vaulthalla-lab.sh down removes one).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 export VENV=${VENV:-$repo/.venv}
@@ -14,24 +21,50 @@ cd "$repo"
 "$repo/scripts/setup.sh"
 started=$SECONDS
 
-inventory=$("$repo/scripts/vaulthalla-lab.sh" up)
-echo "lab inventory: $inventory"
+out=$(realpath -m "${LAB_OUTPUT_DIR:-$repo/lab-output}")
+mkdir -p "$out/recovery-sets" "$out/drill-reports"
+# Both hosts trust the same recovery key; its secret key stays on the controller.
+export VH_LAB_GNUPGHOME=$out/gnupg
+source_inventory=$(VH_LAB_CONTAINER=vaultops-lab-vh "$repo/scripts/vaulthalla-lab.sh" up)
+drill_inventory=$(VH_LAB_CONTAINER=vaultops-lab-vh-drill VH_LAB_SEED=0 VH_LAB_GROUP=vaulthalla_drill \
+  "$repo/scripts/vaulthalla-lab.sh" up)
+echo "lab inventories: $source_inventory $drill_inventory"
 
-out=$(realpath -m "${LAB_OUTPUT_DIR:-$repo/lab-output/recovery-sets}")
-mkdir -p "$out"
 ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$("$VENV/bin/python" -c 'import sys; sys.path.insert(0, "tests"); from support.collection import collections_root; print(collections_root())')}
 export ANSIBLE_COLLECTIONS_PATH ANSIBLE_NOCOLOR=1
-before=$(find "$out" -mindepth 2 -maxdepth 2 -name manifest.json | sort)
+playbook() { "$VENV/bin/ansible-playbook" -i "$source_inventory" -i "$drill_inventory" "$@"; }
 # JSON extra vars, so a path with spaces or quotes arrives intact
-"$VENV/bin/ansible-playbook" -i "$inventory" "$repo/playbooks/backup.yml" \
-  -e "$("$VENV/bin/python" -c 'import json, sys; print(json.dumps({"vaulthalla_backup_fetch_dir": sys.argv[1]}))' "$out")"
-manifest=$(comm -13 <(echo "$before") <(find "$out" -mindepth 2 -maxdepth 2 -name manifest.json | sort) | tail -n 1)
+json() { "$VENV/bin/python" -c 'import json, sys; print(json.dumps(dict(zip(sys.argv[1::2], sys.argv[2::2]))))' "$@"; }
+
+echo "== 1/4 backup"
+before=$(find "$out/recovery-sets" -mindepth 1 -maxdepth 1 -type d | sort)
+playbook "$repo/playbooks/backup.yml" -e "$(json vaulthalla_backup_fetch_dir "$out/recovery-sets")"
+set_dir=$(comm -13 <(echo "$before") <(find "$out/recovery-sets" -mindepth 1 -maxdepth 1 -type d | sort) | tail -n 1)
+
+echo "== 2/4 destroy the host's data"
+playbook "$repo/playbooks/lab_destroy_vaulthalla.yml"
+
+echo "== 3/4 restore"
+restore_started=$SECONDS
+playbook "$repo/playbooks/restore.yml" \
+  -e "$(json vaulthalla_restore_set_dir "$set_dir" vaulthalla_restore_gnupg_home "$VH_LAB_GNUPGHOME")"
+restore_seconds=$((SECONDS - restore_started))
+
+echo "== 4/4 drill"
+before=$(find "$out/drill-reports" -name '*.md' | sort)
+playbook "$repo/playbooks/drill.yml" \
+  -e "$(json vaulthalla_drill_set_dir "$set_dir" vaulthalla_drill_gnupg_home "$VH_LAB_GNUPGHOME" \
+        vaulthalla_drill_report_dir "$out/drill-reports" vaulthalla_drill_file_reader vh_cat)"
+report=$(comm -13 <(echo "$before") <(find "$out/drill-reports" -name '*.md' | sort) | tail -n 1)
 
 echo
-echo "== recovery set taken and verified on the controller in $((SECONDS - started)) s =="
-echo "manifest: $manifest"
+echo "== backup, destroy, restore (${restore_seconds} s) and drill done in $((SECONDS - started)) s =="
+echo "recovery set: $set_dir"
+echo "drill report: $report"
+echo "              ${report%.md}.json"
 if [[ "${LAB_KEEP:-1}" == 0 ]]; then
-  "$repo/scripts/vaulthalla-lab.sh" down --purge
+  VH_LAB_CONTAINER=vaultops-lab-vh "$repo/scripts/vaulthalla-lab.sh" down --purge
+  VH_LAB_CONTAINER=vaultops-lab-vh-drill "$repo/scripts/vaulthalla-lab.sh" down --purge
 else
-  echo "the lab host is still running (scripts/vaulthalla-lab.sh down removes it)"
+  echo "the lab hosts are still running (VH_LAB_CONTAINER=<name> scripts/vaulthalla-lab.sh down removes one)"
 fi
