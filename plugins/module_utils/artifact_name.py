@@ -25,6 +25,16 @@ def render_name(pattern, placeholders, moment):
     return name
 
 
+def check_plain_name(name, message, fix):
+    """name, when it is one visible file name: not empty, no '/' or NUL, not starting with '.' (so not . or ..).
+
+    Anything else is refused with RecoveryError(message, fix=fix), which the caller words for its option.
+    """
+    if not name or "/" in name or "\x00" in name or name.startswith("."):
+        raise RecoveryError(message, fix=fix)
+    return name
+
+
 def is_inside(path, directory):
     """Whether path (after resolving links) is directory or below it."""
     path, directory = os.path.realpath(path), os.path.realpath(directory)

@@ -12,6 +12,7 @@ nothing; a different report under an existing name is refused, never merged.
 import json
 import os
 
+from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_name import check_plain_name
 from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
     check_writable_directory, write_bytes_atomic)
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
@@ -20,10 +21,8 @@ REPORT_VERSION = 1
 
 
 def check_name(name):
-    if not name or "/" in name or "\x00" in name or name.startswith("."):
-        raise RecoveryError("name %r cannot be a file name." % name,
+    return check_plain_name(name, "name %r cannot be a file name." % name,
                             fix="use a plain name such as drill-vh1-20261121T101500Z (no '/', not starting with '.').")
-    return name
 
 
 def check_checks(checks):

@@ -15,6 +15,7 @@ SHA-256 against the index. It changes nothing.
 import datetime
 
 from ansible_collections.vaultops.recovery.plugins.module_utils import s3_copy_index, s3_listing
+from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_name import check_plain_name
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.parallel_groups import run_groups
 from ansible_collections.vaultops.recovery.plugins.module_utils.s3_bucket_store import (
@@ -39,10 +40,8 @@ def copy_name(pattern, bucket, moment):
     """Render name_pattern: {bucket} literally, then strftime codes in UTC."""
     pattern = pattern or DEFAULT_PATTERN
     name = moment.strftime(pattern.replace("{bucket}", bucket.replace("%", "%%")))
-    if not name or "/" in name or "\x00" in name or name in (".", "..") or name.startswith("."):
-        raise RecoveryError("name_pattern %r renders to %r, which is not a usable name." % (pattern, name),
+    return check_plain_name(name, "name_pattern %r renders to %r, which is not a usable name." % (pattern, name),
                             fix="use a name_pattern without '/' that does not start with '.'.")
-    return name
 
 
 def connections(params, need_destination):

@@ -23,6 +23,7 @@ import time
 
 from ansible_collections.vaultops.recovery.plugins.module_utils import gpg_recipient, openpgp_proof, vh_cli
 from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_manifest import manifest_path_for
+from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_name import check_plain_name
 from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
     AtomicFile, check_writable_directory, write_json_atomic)
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
@@ -45,10 +46,8 @@ def utc_now():
 
 
 def check_prefix(prefix):
-    if not prefix or "/" in prefix or "\x00" in prefix or prefix.startswith("."):
-        raise RecoveryError("name_prefix %r cannot start a file name." % prefix,
+    return check_plain_name(prefix, "name_prefix %r cannot start a file name." % prefix,
                             fix="use a plain name such as vaulthalla (no '/', not starting with '.').")
-    return prefix
 
 
 def ordered_exports(exports):

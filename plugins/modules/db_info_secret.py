@@ -46,9 +46,9 @@ extends_documentation_fragment:
   - vaultops.recovery.aws_connection
   - vaultops.recovery.azure_connection
   - ansible.builtin.action_common_attributes
+  - vaultops.recovery.attributes
 attributes:
   check_mode:
-    support: full
     details:
       - Reads and checks every secret and reports per service the host before and after and whether it would
         change; writes nothing.
@@ -56,8 +56,6 @@ attributes:
     support: full
     details:
       - Shows C(DB_HOST), C(DB_PORT) and C(DB_NAME) per service before and after. Never passwords or other keys.
-  platform:
-    platforms: posix
 options:
   provider:
     description:

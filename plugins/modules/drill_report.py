@@ -23,14 +23,10 @@ author:
   - vaultops.recovery contributors (@vaultops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - vaultops.recovery.attributes
 attributes:
   check_mode:
-    support: full
     details: Writes nothing; returns the paths and the verdict it would write (and fails the same way).
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 options:
   dest_dir:
     description: Existing directory for the report files.

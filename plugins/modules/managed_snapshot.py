@@ -36,16 +36,12 @@ extends_documentation_fragment:
   - vaultops.recovery.aws_connection
   - vaultops.recovery.azure_connection
   - ansible.builtin.action_common_attributes
+  - vaultops.recovery.attributes
 attributes:
   check_mode:
-    support: full
     details:
       - Reads the instance, snapshot and target and reports in RV(plan) what would be taken, renamed or restored; it
         changes nothing.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 options:
   provider:
     description:

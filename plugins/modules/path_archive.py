@@ -37,18 +37,14 @@ author:
   - vaultops.recovery contributors (@vaultops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - vaultops.recovery.attributes
 attributes:
   check_mode:
-    support: full
     details:
       - O(state=archive) lists what would be captured (paths, member and file counts, bytes, sealed blobs) with the
         same tar command writing to C(/dev/null), which reads no file data, and writes nothing.
       - O(state=restore) verifies the archive completely and reports what would be replaced and the safety copy
         names. Nothing is changed.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 options:
   state:
     description:

@@ -22,14 +22,10 @@ author:
 extends_documentation_fragment:
   - vaultops.recovery.postgres
   - ansible.builtin.action_common_attributes
+  - vaultops.recovery.attributes
 attributes:
   check_mode:
-    support: full
     details: Verifies, probes the server read-only and reports the archive path and target it would use.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 options:
   state:
     description:

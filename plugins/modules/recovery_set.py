@@ -37,18 +37,14 @@ extends_documentation_fragment:
   - vaultops.recovery.aws_connection
   - vaultops.recovery.s3_connection
   - ansible.builtin.action_common_attributes
+  - vaultops.recovery.attributes
 attributes:
   check_mode:
-    support: full
     details:
       - O(state=seal) reports the artifacts it would seal; O(state=verify) runs, since it only reads.
       - O(state=upload) verifies the set, lists the bucket and reports what it would upload (RV(uploaded),
         RV(upload_bytes)); O(state=download) reads C(manifest.json) from the bucket, checks that every object is
         there and reports what it would download (RV(downloaded), RV(download_bytes)). Neither writes anything.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 options:
   state:
     description: Seal a set directory, verify a sealed one, upload a sealed one to O(bucket), or download one from it.
@@ -124,6 +120,7 @@ notes:
   - O(state=upload) decides what is already stored from the size and the C(vaultops-sha256) metadata S3 returns
     for each object, without reading the bodies back; only O(state=download) (or a restore, which downloads)
     proves every stored byte against C(manifest.json).
+  - Only O(state=upload) and O(state=download) need boto3.
 """
 
 EXAMPLES = r"""

@@ -38,18 +38,15 @@ description:
 author:
   - vaultops.recovery contributors (@vaultops)
 extends_documentation_fragment:
+  - vaultops.recovery.aws_connection
   - vaultops.recovery.s3_connection
   - ansible.builtin.action_common_attributes
+  - vaultops.recovery.attributes
 attributes:
   check_mode:
-    support: full
     details:
       - O(state=copy) lists the bucket and reports what it would copy (counts and bytes) and where; it writes nothing.
       - O(state=restore) verifies the copy and checks the target, then reports what it would restore.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 options:
   state:
     description:
@@ -175,6 +172,7 @@ notes:
     Vaulthalla's upstream-encrypted ciphertext stays ciphertext.
   - The index is built in memory (a few hundred bytes per version), which suits vault buckets up to millions of
     versions.
+  - Verifying a copy directory (O(state=verify) with O(path)) does not need boto3.
 seealso:
   - module: vaultops.recovery.pg_backup
   - module: vaultops.recovery.swtpm_archive

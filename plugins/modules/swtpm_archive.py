@@ -38,17 +38,13 @@ author:
   - vaultops.recovery contributors (@vaultops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - vaultops.recovery.attributes
 attributes:
   check_mode:
-    support: full
     details:
       - Reports what would be archived or restored, whether the unit would be stopped, the safety copy name, and
         whether a host change (security event) would be involved. Verifies a restore's archive completely.
         Changes nothing.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 options:
   state:
     description:

@@ -21,15 +21,8 @@ author:
   - vaultops.recovery contributors (@vaultops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details:
-      - Everything it does is read-only, so it runs in check mode too.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - vaultops.recovery.attributes
+  - vaultops.recovery.attributes.read_only
 options:
   status:
     description:

@@ -25,14 +25,8 @@ author:
 extends_documentation_fragment:
   - vaultops.recovery.postgres
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: The module only reads, so check mode runs it and returns the same facts.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - vaultops.recovery.attributes
+  - vaultops.recovery.attributes.read_only
 options:
   database:
     description: The Vaulthalla database.

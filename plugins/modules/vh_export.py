@@ -34,16 +34,12 @@ author:
   - vaultops.recovery contributors (@vaultops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - vaultops.recovery.attributes
 attributes:
   check_mode:
-    support: full
     details:
       - Checks the recipients, that vh exists and that C(vh version) and C(vh status) answer (both read-only), and
         reports the files it would write. Exports and writes nothing.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 options:
   recipients:
     description:

@@ -24,14 +24,8 @@ author:
   - vaultops.recovery contributors (@vaultops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-    details: The module only reads; it runs in check mode and returns the same result.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - vaultops.recovery.attributes
+  - vaultops.recovery.attributes.read_only
 options:
   path:
     description: The encrypted export (armored or binary OpenPGP message).

@@ -11,17 +11,13 @@ import pytest
 
 from db_info_planted import NEW_HOST, NODES, OLD_HOST, SERVICES, assert_nothing_leaked, db_info_text, emp
 from support import azure_https
+from support.azure_fixtures import stand_in_fixture
 from support.azure_key_vault import KeyVaultStandIn
 
 MODULE = "vaultops.recovery.db_info_secret"
 NAMES = ["prod-iv-%s-db-info" % service for service in SERVICES]
 
-
-@pytest.fixture(scope="module")
-def vault(tmp_path_factory):
-    vault = KeyVaultStandIn(tmp_path_factory.mktemp("key-vault")).start()
-    yield vault
-    vault.stop()
+vault = stand_in_fixture(KeyVaultStandIn, "key-vault")
 
 
 @pytest.fixture

@@ -11,18 +11,14 @@ import datetime
 import pytest
 
 from support import azure_https
+from support.azure_fixtures import stand_in_fixture
 from support.azure_flexible_server import SUBSCRIPTION_ID, FlexibleServerStandIn
 
 MODULE = "vaultops.recovery.managed_snapshot"
 GROUP = "iv-prod"
 WRONG_SECRET = "planted-wrong-secret-9b2d"
 
-
-@pytest.fixture(scope="module")
-def arm(tmp_path_factory):
-    server = FlexibleServerStandIn(tmp_path_factory.mktemp("arm")).start()
-    yield server
-    server.stop()
+arm = stand_in_fixture(FlexibleServerStandIn, "arm")
 
 
 @pytest.fixture
@@ -35,10 +31,8 @@ def pg(arm, request):
 
 
 def args(arm, **extra):
-    base = dict(provider="azure", tenant_id=azure_https.TENANT_ID, client_id=azure_https.CLIENT_ID,
-                secret=azure_https.CLIENT_SECRET, authority_host=arm.url, resource_manager_url=arm.url,
-                azure_ca_bundle=arm.ca_bundle, subscription_id=SUBSCRIPTION_ID, polling_interval=0,
-                resource_group=GROUP, wait_interval=0.2)
+    base = dict(arm.connection_params(), provider="azure", resource_manager_url=arm.url,
+                subscription_id=SUBSCRIPTION_ID, polling_interval=0, resource_group=GROUP, wait_interval=0.2)
     base.update(extra)
     return base
 

@@ -11,13 +11,13 @@ import itertools
 import os
 import re
 import stat
-import subprocess
 
 import pytest
 
 from ansible_collections.vaultops.recovery.plugins.module_utils import recovery_set
 from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import write_json_atomic
 from ansible_collections.vaultops.recovery.plugins.module_utils.gpg_signature import sign_detached
+from support.gpg_keys import make_key
 from support.moto_server import MotoServer
 
 MODULE = "vaultops.recovery.recovery_set"
@@ -33,14 +33,6 @@ def moto():
     server = MotoServer().start()
     yield server
     server.stop()
-
-
-def make_key(homedir, uid):
-    subprocess.run(["gpg", "--batch", "--homedir", str(homedir), "--passphrase", "", "--quick-gen-key", uid,
-                    "ed25519", "sign", "1d"], check=True, capture_output=True)
-    out = subprocess.run(["gpg", "--batch", "--homedir", str(homedir), "--with-colons", "--list-keys", uid],
-                         check=True, capture_output=True, text=True).stdout
-    return [line.split(":")[9] for line in out.splitlines() if line.startswith("fpr:")][0]
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,9 @@ Interface (used by azure_flexible_server.py and azure_key_vault.py; change it on
 
 - ``AzureHttpsServer(directory)``: ``.start()`` / ``.stop()``; ``.url`` (``https://127.0.0.1:<port>``);
   ``.ca_bundle`` (PEM of the self-signed certificate for 127.0.0.1, to pass as azure_ca_bundle /
-  connection_verify); ``.authority_host`` (= url, for authority_host / AZURE_AUTHORITY_HOST).
+  connection_verify); ``.authority_host`` (= url, for authority_host / AZURE_AUTHORITY_HOST);
+  ``.connection_params()`` (the collection's Azure connection options that reach it: service principal,
+  authority_host, azure_ca_bundle).
 - Identity: ``TENANT_ID``, ``CLIENT_ID``, ``CLIENT_SECRET`` (the only service principal the token endpoint
   accepts; anything else gets AADSTS7000215 invalid_client like Entra ID), ``ACCESS_TOKEN`` (what it issues).
   ``.token_requests`` counts token grants.
@@ -165,6 +167,11 @@ class AzureHttpsServer(object):
     @property
     def authority_host(self):
         return self.url
+
+    def connection_params(self):
+        """The Azure connection options that reach this stand-in with the real SDK (service principal)."""
+        return dict(tenant_id=TENANT_ID, client_id=CLIENT_ID, secret=CLIENT_SECRET,
+                    authority_host=self.authority_host, azure_ca_bundle=self.ca_bundle)
 
     def start(self):
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)

@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 
-from support.azure_https import CLIENT_ID, CLIENT_SECRET, TENANT_ID, AzureHttpsServer, Response
+from support.azure_https import AzureHttpsServer, Response
 
 _NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
 
@@ -69,9 +69,7 @@ class KeyVaultStandIn(object):
         return self.url.replace("://127.0.0.1:", "://localhost:")
 
     def connection_params(self):
-        """The Azure connection options that reach this stand-in with the real SDK (service principal)."""
-        return dict(tenant_id=TENANT_ID, client_id=CLIENT_ID, secret=CLIENT_SECRET,
-                    authority_host=self.server.authority_host, azure_ca_bundle=self.server.ca_bundle)
+        return self.server.connection_params()
 
     def reset(self):
         with self._lock:

@@ -4,6 +4,7 @@ import pytest
 
 pytest.importorskip("azure.keyvault.secrets")
 
+from support.azure_fixtures import stand_in_fixture  # noqa: E402
 from support.azure_key_vault import KeyVaultStandIn  # noqa: E402
 
 from ansible_collections.vaultops.recovery.plugins.module_utils.db_info_store import SecretNotFound  # noqa: E402
@@ -11,12 +12,7 @@ from ansible_collections.vaultops.recovery.plugins.module_utils.errors import Re
 from ansible_collections.vaultops.recovery.plugins.module_utils.secret_store_azure import (  # noqa: E402
     PREVIOUS_TAG, AzureSecretStore)
 
-
-@pytest.fixture(scope="module")
-def vault(tmp_path_factory):
-    vault = KeyVaultStandIn(tmp_path_factory.mktemp("kv")).start()
-    yield vault
-    vault.stop()
+vault = stand_in_fixture(KeyVaultStandIn, "kv")
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 import hashlib
 import json
 import os
-import subprocess
 
 import pytest
 
@@ -9,6 +8,7 @@ from ansible_collections.vaultops.recovery.plugins.module_utils import recovery_
 from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import write_json_atomic
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.gpg_signature import sign_detached, verify_detached
+from support.gpg_keys import make_key
 
 
 def add_artifact(set_dir, name, data, kind):
@@ -76,13 +76,6 @@ def test_detached_signature_pins_the_signer(set_dir, tmp_path):
     home.mkdir(mode=0o700)
     other = tmp_path / "gnupg-other"
     other.mkdir(mode=0o700)
-
-    def make_key(homedir, uid):
-        subprocess.run(["gpg", "--batch", "--homedir", str(homedir), "--passphrase", "", "--quick-gen-key", uid,
-                        "ed25519", "sign", "1d"], check=True, capture_output=True)
-        out = subprocess.run(["gpg", "--batch", "--homedir", str(homedir), "--with-colons", "--list-keys", uid],
-                             check=True, capture_output=True, text=True).stdout
-        return [line.split(":")[9] for line in out.splitlines() if line.startswith("fpr:")][0]
 
     signer = make_key(home, "set signer <signer@vaultops.invalid>")
     stranger = make_key(home, "someone else <else@vaultops.invalid>")
