@@ -59,8 +59,8 @@ def load_manifest(artifact_path, manifest_path, producer, required_keys, max_ver
     return manifest, manifest_path
 
 
-def check_file(artifact_path, manifest):
-    """Size first (names truncation), then SHA-256 of every byte (names corruption)."""
+def check_size(artifact_path, manifest):
+    """The recorded size, checked before a byte is read (names truncation); returns the size."""
     if not os.path.isfile(artifact_path):
         raise RecoveryError("%s does not exist or is not a file." % artifact_path, fix="check path.")
     size = os.path.getsize(artifact_path)
@@ -68,9 +68,20 @@ def check_file(artifact_path, manifest):
         raise RecoveryError(
             "%s is %d bytes but its manifest says %d: the file is truncated or was changed. Nothing was changed." % (
                 artifact_path, size, manifest["size"]), fix=_INTACT_COPY)
-    digest = sha256_file(artifact_path)[0]
+    return size
+
+
+def check_digest(artifact_path, digest, manifest):
+    """The SHA-256 of every byte, computed by the caller, against the manifest's (names corruption)."""
     if digest != manifest["sha256"]:
         raise RecoveryError(
             "%s fails its checksum (sha256 %s, manifest %s): the file is corrupt. Nothing was changed." % (
                 artifact_path, digest, manifest["sha256"]), fix=_INTACT_COPY)
+
+
+def check_file(artifact_path, manifest):
+    """Size first (names truncation), then SHA-256 of every byte (names corruption)."""
+    size = check_size(artifact_path, manifest)
+    digest = sha256_file(artifact_path)[0]
+    check_digest(artifact_path, digest, manifest)
     return digest, size

@@ -133,17 +133,33 @@ def write_json_atomic(final_path, document, mode=0o600):
     return write_bytes_atomic(final_path, data, mode=mode)
 
 
+class DigestingReader(object):
+    """The chunks of a file for one consumer, SHA-256 and size computed on the way (one read serves both)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.size = 0
+        self._digest = hashlib.sha256()
+
+    def __iter__(self):
+        with open(self.path, "rb") as handle:
+            while True:
+                chunk = handle.read(CHUNK_SIZE)
+                if not chunk:
+                    return
+                self._digest.update(chunk)
+                self.size += len(chunk)
+                yield chunk
+
+    def hexdigest(self):
+        return self._digest.hexdigest()
+
+
 def sha256_file(path):
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        while True:
-            chunk = handle.read(CHUNK_SIZE)
-            if not chunk:
-                break
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+    reader = DigestingReader(path)
+    for _chunk in reader:
+        pass
+    return reader.hexdigest(), reader.size
 
 
 def sha256_tree(root):

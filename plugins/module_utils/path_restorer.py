@@ -1,20 +1,31 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, vaultops.recovery contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Restore a path archive so that a failure leaves the host as it was.
+"""Restore a path archive so that a failure leaves the host as it was, reading the archive once.
 
-1. verify everything (path_verifier) and check every target;
-2. for each archived path, extract its members with GNU tar (numeric owners,
-   modes, times) into a private directory beside the target, give that
-   directory the archived path's own owner, mode and time, and compare the
-   staged tree with the manifest (types, modes, owners, sizes, link targets,
-   times);
-3. check that the archive did not change while it was read;
+1. check what needs no read (path_verifier.precheck: manifest, size, the
+   members it lists are safe) and every target;
+2. one read of the archive: Python hashes every chunk while feeding it to
+   ``zstd -d | tar -x -vv``; that one tar extracts each archived path (numeric
+   owners, modes, times) into a private directory beside its target
+   (``--directory`` per path; members of no archived path are skipped), and
+   its listing is the ``tar -tv`` listing of the same bytes;
+3. only then judge the read: the SHA-256 (corruption) first, then the
+   decompressor's and tar's exit status, then the listing (safe, exactly
+   the manifest's members), then each staged tree against the manifest
+   (types, modes, owners, sizes, link targets, times), after giving its top
+   directory the archived owner, mode and time; and that the archive did
+   not change while it was read;
 4. swap each staged directory in (dir_swap: two renames, the current
    directory becomes the safety copy ``<path>.pre-restore-<UTC time>``); if
    a swap fails, the swaps already done are rolled back.
 
-Nothing outside the staging directories changes before step 4.
+Nothing outside the private staging directories changes before step 4, and
+any failure removes them. Until the SHA-256 is checked the bytes are
+untrusted: tar (no --absolute-names) writes below the staging directories
+only, strips leading '/', skips names with '..' and creates dangerous
+symbolic links last as placeholders, so even a crafted archive beside an
+honest manifest cannot write elsewhere before it is rejected.
 """
 
 import datetime
@@ -25,7 +36,8 @@ import stat
 import time
 
 from ansible_collections.vaultops.recovery.plugins.module_utils import (
-    dir_swap, path_listing, path_safety, path_tar, path_verifier, state_tree)
+    artifact_manifest, dir_swap, path_listing, path_safety, path_tar, path_verifier, state_tree)
+from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import DigestingReader
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run_pipeline
 
@@ -45,7 +57,8 @@ class Target(object):
         self.path = path
         self.members = members
         self.exists = os.path.lexists(path)
-        self.staging = None
+        self.scratch = None  # private directory beside path; tar extracts rel below it
+        self.staging = None  # the staged tree, <scratch>/<rel>, until it is swapped in
         self.safety = None
         _count, self.files, self.bytes = path_listing.summary(list(members.values()))
 
@@ -97,16 +110,21 @@ def owner_mapping(manifest, by_name):
     return uids, gids
 
 
-def _stage_failure(exc, target):
+def _stage_failure(exc, targets, archive_path):
     detail = path_tar.stderr_lines(exc.stderr) or str(exc)
-    if "Cannot change ownership" in (exc.stderr or "") or "Operation not permitted" in (exc.stderr or ""):
+    stderr = exc.stderr or ""
+    if "Not found in archive" in stderr:
+        return RecoveryError("%s does not match its manifest (%s). Nothing was changed." % (archive_path, detail),
+                             fix="use an archive and manifest from the same backup copy.")
+    if "Cannot change ownership" in stderr or "Operation not permitted" in stderr:
         fix = "run the task as root (become: true); owners and modes must be restored exactly."
-    elif "No space left on device" in (exc.stderr or ""):
-        fix = "free space on the file system of %s and run again." % os.path.dirname(target.path)
+    elif "No space left on device" in stderr:
+        fix = "free space on the file system of %s and run again." % ", ".join(
+            sorted(set(os.path.dirname(target.path) for target in targets)))
     else:
         fix = "fix what %s reports and run again." % os.path.basename(exc.argv[0])
-    return RecoveryError("extracting %s from the archive failed (%s). Nothing was changed." % (target.rel, detail),
-                         fix=fix)
+    return RecoveryError("extracting %s from the archive failed (%s). Nothing was changed." % (
+        ", ".join(target.rel for target in targets), detail), fix=fix)
 
 
 def _apply_root_entry(staging, entry, uids, gids):
@@ -165,17 +183,38 @@ def staged_differences(staging, members, uids, gids):
     return found
 
 
-def _stage(tools, manifest, archive_path, target, uids, gids):
-    """Extract one target's members into a new staging directory beside it and prove the result."""
-    target.staging = dir_swap.make_staging(target.path)
-    xattrs = manifest.get("xattrs", False)
-    argv = path_tar.extract_argv(tools.path("tar"), target.staging, target.rel, xattrs)
-    stages = path_tar.reader_stages(tools, manifest["compressor"], archive_path, argv,
-                                    tail=path_tar.extract_members(target.rel))
+def _extract_all(tools, checked, archive_path, targets):
+    """One read: hash the archive while one tar extracts every target into its scratch directory.
+
+    Returns the verified facts (path_verifier.facts input). The digest is
+    judged before tar's exit status: a corrupt archive explains any failure.
+    """
+    manifest = checked["manifest"]
+    for target in targets:
+        target.scratch = dir_swap.make_staging(target.path)
+        target.staging = os.path.join(target.scratch, target.rel)
+        # Made here, so tar's -vv output holds member lines only (no "Creating directory:").
+        os.makedirs(os.path.dirname(target.staging), mode=0o700, exist_ok=True)
+    reader = DigestingReader(archive_path)
+    stages = path_tar.reader_stages(
+        tools, manifest["compressor"], None, path_tar.extract_argv(tools.path("tar"), manifest.get("xattrs", False)),
+        tail=path_tar.extract_members([(target.scratch, target.rel) for target in targets]))
+    failure = None
     try:
-        run_pipeline(stages, env=path_tar.tar_env())
+        output = run_pipeline(stages, env=path_tar.tar_env(), feed=reader)
     except StageFailure as exc:
-        raise _stage_failure(exc, target)
+        failure = exc
+    artifact_manifest.check_digest(archive_path, reader.hexdigest(), manifest)
+    if failure is not None:
+        if len(stages) > 1 and failure.argv is stages[0]:
+            raise path_verifier.unreadable(archive_path, failure)
+        raise _stage_failure(failure, targets, archive_path)
+    entries = path_verifier.parse(archive_path, output)
+    return dict(path_verifier.accept_listing(checked, archive_path, entries), sha256=reader.hexdigest())
+
+
+def _prove_staged(target, uids, gids):
+    """Give the staged tree its archived top directory and owners, then compare it with the manifest."""
     _apply_root_entry(target.staging, target.members[ROOT], uids, gids)
     remapped = _remap_owners(target.staging, target.members, uids, gids)
     problems = staged_differences(target.staging, target.members, uids, gids)
@@ -243,15 +282,18 @@ def _plan(targets, archive_path, stamp):
 def restore(tools, p, check_mode):
     clock = time.time()
     archive_path = p["path"]
-    verified = path_verifier.verify(tools, archive_path, p.get("manifest"))
-    manifest = verified["manifest"]
+    if check_mode:
+        checked = path_verifier.verify(tools, archive_path, p.get("manifest"))
+    else:
+        checked = path_verifier.precheck(tools, archive_path, p.get("manifest"))
+    manifest = checked["manifest"]
     root = os.path.normpath(p.get("root") or manifest["root"])
-    targets = _targets(manifest, verified["entries"], root)
+    targets = _targets(manifest, manifest["members"], root)
     uids, gids = owner_mapping(manifest, p.get("owners") == "by_name")
     stamp = utc_stamp()
     result = dict(path=archive_path, root=root)
-    result.update(path_verifier.facts(verified))
     if check_mode:
+        result.update(path_verifier.facts(checked))
         for target in targets:
             if target.exists:
                 target.safety = dir_swap.free_name("%s.pre-restore-%s" % (target.path, stamp))
@@ -262,21 +304,22 @@ def restore(tools, p, check_mode):
     before = _fingerprint(archive_path)
     remapped = 0
     try:
+        verified = _extract_all(tools, checked, archive_path, targets)
         for target in targets:
-            remapped += _stage(tools, manifest, archive_path, target, uids, gids)
+            remapped += _prove_staged(target, uids, gids)
         if _fingerprint(archive_path) != before:
             raise RecoveryError("%s changed while it was restored. Nothing was changed." % archive_path,
                                 fix="make sure nothing rewrites the archive during the restore and run again.")
         _swap_all(targets, stamp)
     finally:
         for target in targets:
-            if target.staging:
-                dir_swap.remove_tree(target.staging)
-                target.staging = None
+            dir_swap.remove_tree(target.scratch)  # after a swap only the empty parents of the staged tree are left
+            target.scratch = target.staging = None
     if not p.get("keep_safety_copy", True):
         for target in targets:
             dir_swap.remove_tree(target.safety)
             target.safety = None
+    result.update(path_verifier.facts(verified))
     result.update(changed=True, targets=[target.facts() for target in targets],
                   safety_copies=[target.safety for target in targets if target.safety],
                   owners_remapped=dict(users=dict((str(k), v) for k, v in uids.items()),

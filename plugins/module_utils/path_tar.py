@@ -93,20 +93,21 @@ def compress_argv(tools, compressor, level, threads):
     return None
 
 
-def decompress_argv(tools, compressor, archive):
-    """The stage that writes the plain tar of archive to stdout, or None (tar reads it directly)."""
+def decompress_argv(tools, compressor, archive=None):
+    """The stage that writes the plain tar of archive (stdin when None) to stdout, or None (tar reads it directly)."""
+    source = ["--", archive] if archive else []
     if compressor == "zstd":
-        return [tools.path("zstd"), "-q", "-d", "-c", "--", archive]
+        return [tools.path("zstd"), "-q", "-d", "-c"] + source
     if compressor == "gzip":
-        return [tools.path("gzip"), "-d", "-c", "--", archive]
+        return [tools.path("gzip"), "-d", "-c"] + source
     return None
 
 
 def reader_stages(tools, compressor, archive, tar_argv, tail=()):
-    """[decompressor, tar] or [tar reading the file itself]; tail (member names) goes last."""
+    """[decompressor, tar] or [tar reading the file itself]; archive None reads stdin; tail goes last."""
     first = decompress_argv(tools, compressor, archive)
     if first is None:
-        return [tar_argv + ["--file=%s" % archive] + list(tail)]
+        return [tar_argv + ["--file=%s" % (archive or "-")] + list(tail)]
     return [first, tar_argv + ["--file=-"] + list(tail)]
 
 
@@ -114,18 +115,25 @@ def list_argv(tar, xattrs=False):
     return [tar, "--list", "-v"] + LISTING_OPTIONS + (["--xattrs"] if xattrs else [])
 
 
-def extract_argv(tar, staging, rel_path, xattrs=False):
-    """tar extracting only rel_path's members into staging, rel_path's own components stripped."""
-    argv = [tar, "--extract", "--directory=%s" % staging, "--numeric-owner", "--same-permissions", "--same-owner",
-            "--no-unquote", "--no-wildcards",
-            "--strip-components=%d" % len(rel_path.split("/"))]
+def extract_argv(tar, xattrs=False):
+    """tar extracting with numeric owners, modes and times, printing every member as ``tar -tv`` does (-vv)."""
+    argv = [tar, "--extract", "-vv", "--same-permissions", "--same-owner", "--no-unquote", "--no-wildcards"]
+    argv += LISTING_OPTIONS
     if xattrs:
         argv += ["--xattrs", "--xattrs-include=*"]
     return argv
 
 
-def extract_members(rel_path):
-    return ["--", rel_path]
+def extract_members(placements):
+    """Names for one tar run: each (directory, rel path) extracts rel's members below directory.
+
+    GNU tar applies a --directory to the names after it; --add-file keeps a
+    name that starts with '-' a name. Members of no listed path are skipped.
+    """
+    tail = []
+    for directory, rel in placements:
+        tail += ["--directory=%s" % directory, "--add-file=%s" % rel]
+    return tail
 
 
 def stderr_lines(text, limit=5):

@@ -4,19 +4,34 @@
 """Prove a path archive before anyone relies on it. Reads, never writes.
 
 In order: the manifest is present and complete; the archive has the recorded
-size (truncation) and SHA-256 (corruption); the standard tools can read it
-to the end (``zstd -dc | tar -tv``, which also checks zstd's frame checksum);
-every member is safe to restore; the members are exactly the manifest's.
+size (truncation); the members the manifest lists are safe to restore; the
+archive's SHA-256 is the recorded one (corruption); the standard tools can
+read it to the end (``zstd -dc | tar -tv``, which also checks zstd's frame
+checksum); the members tar lists are safe and exactly the manifest's.
+A restore runs the same checks on the single read that also extracts
+(precheck before, accept_listing after).
 """
 
 import os
 
 from ansible_collections.vaultops.recovery.plugins.module_utils import (
     artifact_manifest, path_listing, path_manifest, path_safety, path_tar)
+from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import sha256_file
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run_pipeline
 
 _INTACT = "use an intact copy of the backup; this one must not be restored."
+
+
+def unreadable(archive_path, exc):
+    """The error for a decompressor or tar that could not read the archive to its end."""
+    return RecoveryError("%s cannot be read to the end by %s (%s): the archive is corrupt or truncated."
+                         " Nothing was changed." % (archive_path, os.path.basename(exc.argv[0]),
+                                                    path_tar.stderr_lines(exc.stderr) or exc), fix=_INTACT)
+
+
+def parse(archive_path, output):
+    return path_listing.parse_listing(output.decode("utf-8", "surrogateescape"), archive_path)
 
 
 def list_archive(tools, archive_path, compressor, xattrs=False):
@@ -25,25 +40,38 @@ def list_archive(tools, archive_path, compressor, xattrs=False):
     try:
         out = run_pipeline(stages, env=path_tar.tar_env())
     except StageFailure as exc:
-        raise RecoveryError("%s cannot be read to the end by %s (%s): the archive is corrupt or truncated."
-                            " Nothing was changed." % (archive_path, os.path.basename(exc.argv[0]),
-                                                       path_tar.stderr_lines(exc.stderr) or exc), fix=_INTACT)
-    return path_listing.parse_listing(out.decode("utf-8", "surrogateescape"), archive_path)
+        raise unreadable(archive_path, exc)
+    return parse(archive_path, out)
 
 
-def verify(tools, archive_path, manifest_path=None):
-    """Everything that can be checked without touching the host; returns the verified facts."""
+def precheck(tools, archive_path, manifest_path=None):
+    """What holds before the archive is read: manifest, tools, size, members the manifest lists safe to restore."""
     if not os.path.exists(archive_path):
         raise RecoveryError("archive %s does not exist." % archive_path,
                             fix="check path (and that the backup was fetched to this host).")
     manifest, manifest_path = path_manifest.load(archive_path, manifest_path)
     if manifest["compressor"] != "none":
         tools.path(manifest["compressor"])
-    sha256, size = artifact_manifest.check_file(archive_path, manifest)
+    size = artifact_manifest.check_size(archive_path, manifest)
+    path_safety.require_restorable(manifest["members"], manifest["paths"], archive_path)
+    return dict(manifest=manifest, manifest_path=manifest_path, size=size)
+
+
+def accept_listing(checked, archive_path, entries):
+    """The members tar listed while reading the archive: safe, and exactly the manifest's."""
+    path_safety.require_restorable(entries, checked["manifest"]["paths"], archive_path)
+    path_manifest.require_match(entries, checked["manifest"]["members"], archive_path)
+    return dict(checked, entries=entries)
+
+
+def verify(tools, archive_path, manifest_path=None):
+    """Everything that can be checked without touching the host; returns the verified facts."""
+    checked = precheck(tools, archive_path, manifest_path)
+    manifest = checked["manifest"]
+    checked["sha256"] = sha256_file(archive_path)[0]
+    artifact_manifest.check_digest(archive_path, checked["sha256"], manifest)
     entries = list_archive(tools, archive_path, manifest["compressor"], manifest.get("xattrs", False))
-    path_safety.require_restorable(entries, manifest["paths"], archive_path)
-    path_manifest.require_match(entries, manifest["members"], archive_path)
-    return dict(manifest=manifest, manifest_path=manifest_path, sha256=sha256, size=size, entries=entries)
+    return accept_listing(checked, archive_path, entries)
 
 
 def facts(verified):

@@ -13,6 +13,7 @@ import pwd
 import signal
 import subprocess
 import tempfile
+import threading
 
 READ_SIZE = 1024 * 1024
 _F_SETPIPE_SZ = 1031
@@ -59,12 +60,60 @@ def _widen_pipe(fileobj):
         pass  # a larger pipe only saves system calls
 
 
+class _Feeder(object):
+    """Write an iterable of byte chunks into a stage's stdin from a thread.
+
+    The iterable is always consumed to its end, even after the stage stopped
+    reading (a corrupt stream makes zstd exit early): whoever taps the chunks
+    (a running SHA-256) still sees every byte. stop() ends it early instead.
+    """
+
+    def __init__(self, chunks, pipe):
+        self._chunks = chunks
+        self._pipe = pipe
+        self._stopped = threading.Event()
+        self.error = None
+        self._thread = threading.Thread(target=self._run, name="pipeline-feed")
+        self._thread.daemon = True
+        self._thread.start()
+
+    def _run(self):
+        fd = self._pipe.fileno()
+        open_pipe = True
+        try:
+            for chunk in self._chunks:
+                if self._stopped.is_set():
+                    break
+                view = memoryview(chunk)
+                while open_pipe and view:
+                    try:
+                        view = view[os.write(fd, view):]
+                    except BrokenPipeError:
+                        open_pipe = False
+        except BaseException as exc:  # handed to the caller by finish()
+            self.error = exc
+        finally:
+            self._pipe.close()
+
+    def stop(self):
+        self._stopped.set()
+        self._thread.join()
+
+    def finish(self):
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+
 def run_pipeline(stages, env=None, run_as=None, stdin_path=None, sink=None, cwd=None,
-                 upstream_may_see_closed_pipe=False):
+                 upstream_may_see_closed_pipe=False, feed=None):
     """Run stages (a list of argv lists) as stage1 | stage2 | ...
 
     With a sink, the last stdout is streamed into sink.write() and None is
     returned; without one it is returned as bytes (for small outputs).
+    With feed (an iterable of byte chunks), a thread writes it into the first
+    stage's stdin, so the caller reads its input once and may hash it on the
+    way; an error raised by feed is raised here after the stages ended.
     Raises StageFailure for the first stage (in pipe order) that failed.
     With upstream_may_see_closed_pipe, a non-last stage killed by SIGPIPE
     (its reader finished early, like ``zstd -dc | pg_restore --list``) is
@@ -74,7 +123,10 @@ def run_pipeline(stages, env=None, run_as=None, stdin_path=None, sink=None, cwd=
     procs = []
     errfiles = []
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    if feed is not None:
+        stdin = subprocess.PIPE
     output = []
+    feeder = None
     try:
         previous = stdin
         for argv in stages:
@@ -84,6 +136,8 @@ def run_pipeline(stages, env=None, run_as=None, stdin_path=None, sink=None, cwd=
                                     env=env, preexec_fn=preexec, cwd=cwd, close_fds=True)
             if previous not in (subprocess.DEVNULL,) and hasattr(previous, "close"):
                 previous.close()  # the child holds it now; closing ours lets SIGPIPE/EOF travel
+            if feeder is None and feed is not None:
+                feeder = _Feeder(feed, proc.stdin)
             previous = proc.stdout
             procs.append(proc)
         last = procs[-1].stdout
@@ -99,11 +153,15 @@ def run_pipeline(stages, env=None, run_as=None, stdin_path=None, sink=None, cwd=
                 output.append(chunk)
         last.close()
         codes = [proc.wait() for proc in procs]
+        if feeder is not None:
+            feeder.finish()
     except BaseException:
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+        if feeder is not None:
+            feeder.stop()
         raise
     finally:
         if stdin_path and not stdin.closed:

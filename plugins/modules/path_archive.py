@@ -28,11 +28,14 @@ description:
     separate files.
   - O(state=verify) checks the manifest, the archive's size and SHA-256, reads the whole archive with C(zstd -dc |
     tar -tv) and compares every member with the manifest.
-  - O(state=restore) verifies first. It then refuses unsafe members (absolute names, C(..), links leaving their
-    directory, devices). For each path it extracts the members with GNU tar (numeric owners, modes, times) into a
-    private directory beside the target, and compares the result with the manifest. Only then does it swap the
-    directories, keeping each current one as C(<path>.pre-restore-<UTC time>). If one swap fails, the swaps already
-    done are rolled back, so a failure leaves the host as it was.
+  - O(state=restore) checks the manifest and the archive's size first, and refuses unsafe members (absolute names,
+    C(..), links leaving their directory, devices). It then reads the archive once. The module hashes it while one
+    C(zstd -d | tar -x) extracts every path (numeric owners, modes, times) into a private directory beside its
+    target, and tar's listing of that same run is compared with the manifest. Only when the SHA-256, the listing and
+    the extracted trees all match does it swap the directories, keeping each current one as
+    C(<path>.pre-restore-<UTC time>). Any earlier failure, a checksum mismatch included, removes the private
+    directories and changes nothing else. If one swap fails, the swaps already done are rolled back, so a failure
+    leaves the host as it was.
 author:
   - vaultops.recovery contributors (@vaultops)
 extends_documentation_fragment:

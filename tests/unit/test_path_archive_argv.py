@@ -62,14 +62,29 @@ def test_reader_stages():
     assert path_tar.reader_stages(FakeTools(), "none", "/b/x.tar", tar) == [tar + ["--file=/b/x.tar"]]
 
 
+def test_reader_stages_from_stdin():
+    """archive None: the caller feeds the archive (restore hashes it on the way), so every stage reads stdin."""
+    tar = ["/usr/bin/tar", "--extract"]
+    zstd_first = path_tar.reader_stages(FakeTools(), "zstd", None, tar)
+    assert zstd_first == [["/usr/bin/zstd", "-q", "-d", "-c"], tar + ["--file=-"]]
+    assert path_tar.reader_stages(FakeTools(), "gzip", None, tar)[0] == ["/usr/bin/gzip", "-d", "-c"]
+    assert path_tar.reader_stages(FakeTools(), "none", None, tar, tail=["x"]) == [tar + ["--file=-", "x"]]
+
+
 def test_list_and_extract_argv():
     assert path_tar.list_argv("tar") == ["tar", "--list", "-v", "--numeric-owner", "--full-time", "--quoting-style=c"]
-    argv = path_tar.extract_argv("tar", "/var/lib/.vaulthalla.restore-x", "var/lib/vaulthalla")
-    for expected in ("--extract", "--directory=/var/lib/.vaulthalla.restore-x", "--numeric-owner",
-                     "--same-permissions", "--same-owner", "--no-unquote", "--no-wildcards", "--strip-components=3"):
+    argv = path_tar.extract_argv("tar")
+    for expected in ("--extract", "-vv", "--numeric-owner", "--full-time", "--quoting-style=c",
+                     "--same-permissions", "--same-owner", "--no-unquote", "--no-wildcards"):
         assert expected in argv
-    assert "--xattrs" in path_tar.extract_argv("tar", "/s", "d", xattrs=True)
-    assert path_tar.extract_members("etc/vaulthalla") == ["--", "etc/vaulthalla"]
+    assert not [arg for arg in argv if arg.startswith(("--strip-components", "--transform", "--absolute-names",
+                                                       "--xattrs"))]
+    assert "--xattrs" in path_tar.extract_argv("tar", xattrs=True)
+    # Each path's members go below its own directory; --add-file keeps a leading '-' a name.
+    assert path_tar.extract_members([("/etc/.vaulthalla.restore-a", "etc/vaulthalla"),
+                                     ("/var/lib/.vaulthalla.restore-b", "var/lib/-dash")]) == [
+        "--directory=/etc/.vaulthalla.restore-a", "--add-file=etc/vaulthalla",
+        "--directory=/var/lib/.vaulthalla.restore-b", "--add-file=var/lib/-dash"]
 
 
 @pytest.mark.parametrize("compressor, level, expected", [

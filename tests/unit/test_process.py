@@ -1,3 +1,4 @@
+import hashlib
 import signal
 import sys
 
@@ -53,3 +54,32 @@ def test_the_failing_reader_is_reported_not_the_writer_it_cut_off():
         run_pipeline([["yes"], [PY, "-c", "import sys; sys.stdin.buffer.read(10); sys.stderr.write('disk full'); sys.exit(4)"]],
                      sink=Sink())
     assert info.value.returncode == 4 and "disk full" in info.value.stderr
+
+
+def test_feed_is_written_to_the_first_stage_and_read_to_its_end():
+    seen = []
+
+    def chunks():
+        for index in range(64):
+            chunk = bytes([index]) * 65536
+            seen.append(len(chunk))
+            yield chunk
+
+    digest_of_stdin = "import sys, hashlib; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())"
+    out = run_pipeline([[PY, "-c", digest_of_stdin]],
+                       feed=chunks())
+    assert out.decode().strip() == hashlib.sha256(b"".join(bytes([i]) * 65536 for i in range(64))).hexdigest()
+    # A first stage that stops reading early: the feed is still consumed to its end (a running hash sees it all).
+    seen.clear()
+    with pytest.raises(StageFailure) as caught:
+        run_pipeline([[PY, "-c", "import sys; sys.stdin.buffer.read(10); sys.exit(5)"]], feed=chunks())
+    assert caught.value.returncode == 5 and len(seen) == 64
+
+
+def test_feed_error_is_raised_after_the_stages_end():
+    def broken():
+        yield b"abc"
+        raise OSError(5, "Input/output error")
+
+    with pytest.raises(OSError, match="Input/output error"):
+        run_pipeline([["cat"]], feed=broken())
