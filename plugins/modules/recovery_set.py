@@ -98,6 +98,14 @@ options:
       - Seal the set but mark it C(complete=false) with this reason, so a partial set is kept for inspection
         but refused by O(state=verify) and by restores.
     type: str
+  checksums:
+    description:
+      - For O(state=verify), hash every file against C(manifest.json). V(false) checks completeness, sizes and
+        the signature only; meant for a controller copy that is not the one restored, when a copy with a
+        byte-identical C(manifest.json) is verified with checksums where it is used (as the vaulthalla_restore
+        role does with a set already on the host).
+    type: bool
+    default: true
   require_complete:
     description: For O(state=verify), O(state=upload) and O(state=download), refuse a set marked incomplete.
     type: bool
@@ -190,6 +198,10 @@ complete:
   description: Whether the set is marked complete.
   returned: success
   type: bool
+checksums_verified:
+  description: Whether O(state=verify) hashed every file (O(checksums)), or checked completeness and sizes only.
+  returned: when O(state=verify)
+  type: bool
 signature:
   description: Path of the detached signature, when one was written or verified.
   returned: when signed
@@ -270,6 +282,7 @@ def argument_spec():
         required_kinds=dict(type="list", elements="str", default=[]),
         metadata=dict(type="dict", default={}),
         incomplete_reason=dict(type="str"),
+        checksums=dict(type="bool", default=True),
         require_complete=dict(type="bool", default=True),
         sign_with=dict(type="str"),
         signed_by=dict(type="str"),
@@ -311,8 +324,8 @@ def seal(module):
 
 def verify(module):
     set_dir = module.params["set_dir"]
-    document = recovery_set.verify(set_dir, module.params["require_complete"])
-    result = dict(changed=False, **summary(set_dir, document))
+    document = recovery_set.verify(set_dir, module.params["require_complete"], module.params["checksums"])
+    result = dict(changed=False, checksums_verified=module.params["checksums"], **summary(set_dir, document))
     result.update(signature_check(module)(result["manifest"]))
     return result
 

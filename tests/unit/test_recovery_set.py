@@ -62,6 +62,30 @@ def test_verify_names_every_kind_of_damage(set_dir, damage, message):
         recovery_set.verify(str(set_dir))
 
 
+def test_verify_without_checksums_still_catches_size_and_completeness_but_not_a_flipped_byte(set_dir):
+    recovery_set.seal(str(set_dir), {}, [])
+    (set_dir / "s3copy" / "obj").write_bytes(b"object bodY")  # same size, other bytes
+    assert recovery_set.verify(str(set_dir), checksums=False)["complete"]
+    with pytest.raises(RecoveryError, match="obj fails its checksum"):
+        recovery_set.verify(str(set_dir))
+    (set_dir / "db.dump").open("r+b").truncate(10)
+    with pytest.raises(RecoveryError, match="truncated"):
+        recovery_set.verify(str(set_dir), checksums=False)
+
+
+def test_verify_names_the_corrupt_file_among_several_hashed_side_by_side(set_dir):
+    for index in range(6):
+        add_artifact(set_dir, "extra-%d.bin" % index, os.urandom(70000 + index), "other")
+    recovery_set.seal(str(set_dir), {}, [])
+    with (set_dir / "extra-3.bin").open("r+b") as handle:
+        handle.seek(123)
+        byte = handle.read(1)
+        handle.seek(123)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(RecoveryError, match="extra-3.bin fails its checksum"):
+        recovery_set.verify(str(set_dir))
+
+
 def test_incomplete_set_is_refused_and_unsealed_set_is_incomplete(set_dir, tmp_path):
     with pytest.raises(RecoveryError, match="no manifest.json"):
         recovery_set.verify(str(set_dir))
