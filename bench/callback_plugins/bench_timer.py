@@ -39,7 +39,8 @@ class CallbackModule(CallbackBase):
         self._play_started = time.monotonic()
 
     def v2_playbook_on_task_start(self, task, is_conditional):
-        self._current = {"name": task.get_name(), "start": time.monotonic()}
+        self._current = {"name": task.get_name(), "start": time.monotonic(), "action": task.action,
+                         "delegated": bool(task.delegate_to)}
         self._tasks.append(self._current)
 
     def _finish(self, result, status):

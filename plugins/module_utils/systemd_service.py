@@ -14,6 +14,27 @@ from ansible_collections.vaultops.recovery.plugins.module_utils.errors import Re
 RUNNING_STATES = ("active", "activating", "reloading")
 
 
+def parse_show(text):
+    """Split ``systemctl show`` output into one dict of properties per unit, in the order the units were named.
+
+    systemctl separates the units' blocks with a blank line.
+    """
+    blocks, current = [], {}
+    for line in text.splitlines() + [""]:
+        if "=" in line:
+            key, value = line.split("=", 1)
+            current[key] = value
+        elif not line.strip() and current:
+            blocks.append(current)
+            current = {}
+    return blocks
+
+
+def failure_text(rc, out, err):
+    """What a failed systemctl call said, or its exit status when it said nothing."""
+    return (err or out).strip() or "systemctl exited %d" % rc
+
+
 class ServiceWindow(object):
     """The swtpm unit, as the module should treat it.
 
@@ -52,10 +73,10 @@ class ServiceWindow(object):
             self.state_before = "stopped by the caller" if self.name else "no service"
             return self.state_before
         rc, out, err = self._systemctl("show", "--property=LoadState,ActiveState", "--", self.name)
-        values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+        values = (parse_show(out) or [{}])[0]
         if rc != 0 or "ActiveState" not in values:
             raise RecoveryError(
-                "cannot ask systemd about %s: %s" % (self.name, (err or out).strip() or "systemctl exited %d" % rc),
+                "cannot ask systemd about %s: %s" % (self.name, failure_text(rc, out, err)),
                 fix="if this host does not run systemd, stop swtpm yourself and set service_stopped: true"
                     " (or service: '' when no unit runs it).")
         self.state_before = "not-found" if values.get("LoadState") == "not-found" else values["ActiveState"]
@@ -75,8 +96,8 @@ class ServiceWindow(object):
                 self.warnings.append(warning)
         rc, out, err = self._systemctl("stop", "--", self.name)
         if rc != 0:
-            raise RecoveryError("cannot stop %s: %s Nothing was changed." % (
-                self.name, (err or out).strip() or "systemctl exited %d." % rc),
+            raise RecoveryError("cannot stop %s: %s. Nothing was changed." % (
+                self.name, failure_text(rc, out, err).rstrip(".")),
                 fix="see systemctl status %s; or stop swtpm yourself and set service_stopped: true." % self.name)
         self.stopped_by_module = True
         return True
@@ -90,8 +111,7 @@ class ServiceWindow(object):
         except (RecoveryError, OSError) as exc:
             rc, out, err = -1, "", str(exc)
         if rc != 0:
-            self.restart_error = "starting %s again failed: %s" % (
-                self.name, (err or out).strip() or "systemctl exited %d" % rc)
+            self.restart_error = "starting %s again failed: %s" % (self.name, failure_text(rc, out, err))
             return self.restart_error
         self.restarted = True
         return None
