@@ -81,12 +81,13 @@ def checksums(paths):
     return result
 
 
-def count_regular_files(root):
-    """Regular files anywhere below root (symbolic links not followed); 0 when root is not a directory."""
+def count_state_files(root):
+    """Non-empty regular files anywhere below root (links not followed): what swtpm_archive counts as TPM state
+    (state_tree.require_state_dir). A lock file left by a stopped swtpm is empty and is no state. 0 without root."""
     if not os.path.isdir(root):
         return 0
     try:
-        return sum(1 for _rel, st, _abs in walk(root) if stat.S_ISREG(st.st_mode))
+        return sum(1 for _rel, st, _abs in walk(root) if stat.S_ISREG(st.st_mode) and st.st_size > 0)
     except OSError as exc:
         raise _unreadable(exc.filename or root, exc, "swtpm state")
 
@@ -202,7 +203,7 @@ def collect(params, find_binary, runner=None):
         tpm_devices_present=devices,
         tpm_mode=tpm_mode(devices, os.path.isdir(params["swtpm_state_dir"]), loaded),
         swtpm_unit_loaded=loaded,
-        swtpm_state_files=count_regular_files(params["swtpm_state_dir"]),
+        swtpm_state_files=count_state_files(params["swtpm_state_dir"]),
         paths=path_facts(params["paths"]),
         checksums=checksums(params["checksum_files"]),
         database_exists=None,

@@ -35,7 +35,7 @@ options:
     default: [/dev/tpmrm0, /dev/tpm0]
   swtpm_state_dir:
     description:
-      - The software TPM's state directory. Its regular files are counted in RV(swtpm_state_files).
+      - The software TPM's state directory. Its non-empty regular files are counted in RV(swtpm_state_files).
     type: path
     default: /var/lib/swtpm/vaulthalla
   swtpm_service:
@@ -144,7 +144,9 @@ swtpm_unit_loaded:
   type: bool
   sample: true
 swtpm_state_files:
-  description: Regular files anywhere below O(swtpm_state_dir) (symbolic links not followed); 0 when it is absent.
+  description:
+    - Non-empty regular files anywhere below O(swtpm_state_dir) (symbolic links not followed); 0 when it is absent.
+    - What M(vaultops.recovery.swtpm_archive) counts as TPM state; an empty lock file left by a stopped swtpm is not.
   returned: success
   type: int
   sample: 3

@@ -112,7 +112,7 @@ def test_tpm_devices_and_swtpm_state_are_read_from_the_host(host, tmp_path):
     assert facts["tpm_devices_present"] == [str(tmp_path / "tpm0")]
     assert facts["tpm_mode"] == "hardware"
     assert facts["swtpm_unit_loaded"] is True
-    assert facts["swtpm_state_files"] == 2
+    assert facts["swtpm_state_files"] == 1  # the empty lock file is no state (as for swtpm_archive)
     assert runner.argv_of("systemctl") == [
         ["/usr/bin/systemctl", "show", "--property=LoadState", "--value", "--", "vaulthalla-swtpm.service"]]
 
@@ -212,7 +212,7 @@ def test_unreadable_swtpm_state_fails_instead_of_counting_zero(tmp_path, monkeyp
         raise PermissionError(13, "Permission denied", root)  # as walk's scandir does without access (root ignores modes)
     monkeypatch.setattr(vh_host_probe, "walk", denied)
     with pytest.raises(RecoveryError, match="cannot read swtpm state %s .Permission denied" % (tmp_path / "swtpm")):
-        vh_host_probe.count_regular_files(str(tmp_path / "swtpm"))
+        vh_host_probe.count_state_files(str(tmp_path / "swtpm"))
 
 
 class FakePsql(FakeRunner):
