@@ -1,7 +1,9 @@
 """playbooks/backup.yml against the Vaulthalla lab host: each bad input or fault ends
 in one clear error, leaves the services running and never seals a set; the happy path
 seals and fetches a set that verifies on the controller. (The Molecule scenario
-vaulthalla_backup checks every artifact of a good set in depth.)"""
+vaulthalla_backup checks every artifact of a good set in depth.) Last, the set goes to a
+backup bucket and playbooks/restore.yml restores the host from there (the Molecule restore
+scenarios cover restores from a set on the controller)."""
 
 import glob
 import json
@@ -11,6 +13,7 @@ import sys
 
 import pytest
 from support.collection import collections_root
+from support.moto_server import MotoServer
 from support.vaulthalla_lab import REPO, lab_host, needs_podman
 
 pytestmark = needs_podman
@@ -27,17 +30,22 @@ def lab(tmp_path_factory):
         yield host, inventory
 
 
-def backup(lab, tmp_path, options=(), inventory=None, **extra):
-    host, lab_inventory = lab
-    inventory = inventory or lab_inventory
-    extra.setdefault("vaulthalla_backup_fetch_dir", str(tmp_path / "sets"))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_root(), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOG_PATH=str(tmp_path / "ansible.log"))
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory,
-                           os.path.join(REPO, "playbooks", "backup.yml"), "-e", json.dumps(extra)] + list(options),
+def playbook(lab, tmp_path, name, extra, options=(), inventory=None):
+    """rc and everything printed or logged by playbooks/<name> against the lab host."""
+    _host, lab_inventory = lab
+    log = str(tmp_path / ("%s.log" % name))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections_root(), ANSIBLE_NOCOLOR="1", ANSIBLE_LOG_PATH=log)
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+                           "-i", inventory or lab_inventory, os.path.join(REPO, "playbooks", name),
+                           "-e", json.dumps(extra)] + list(options),
                           capture_output=True, text=True, env=env, timeout=900, check=False)
-    with open(str(tmp_path / "ansible.log")) as handle:
+    with open(log) as handle:
         return proc.returncode, proc.stdout + proc.stderr + handle.read()
+
+
+def backup(lab, tmp_path, options=(), inventory=None, **extra):
+    extra.setdefault("vaulthalla_backup_fetch_dir", str(tmp_path / "sets"))
+    return playbook(lab, tmp_path, "backup.yml", extra, options, inventory)
 
 
 def assert_fault_handled(lab, rc, output, *fragments):
@@ -147,3 +155,43 @@ def test_one_failing_host_does_not_stop_the_others(lab, tmp_path):
     assert rc != 0
     assert "No verified recovery set for: vaultops-no-such-host" in out
     assert len(glob.glob(str(tmp_path / "sets" / (CONTAINER + "-*") / "manifest.json"))) == 1, out[-3000:]
+
+
+def test_restore_from_a_backup_bucket(lab, tmp_path, ansible):
+    """recovery_set uploads the set; restore.yml downloads it (every file proven), copies it to the host and restores."""
+    host, _inventory = lab
+    rc, out = backup(lab, tmp_path)
+    assert rc == 0, out[-4000:]
+    set_dir = os.path.dirname(glob.glob(str(tmp_path / "sets" / "*" / "manifest.json"))[0])
+    name = os.path.basename(set_dir)
+    moto = MotoServer().start()
+    try:
+        moto.client().create_bucket(Bucket="vh-sets")
+        uploaded = ansible.run("vaultops.recovery.recovery_set", moto.module_args(
+            state="upload", set_dir=set_dir, bucket="vh-sets", prefix="lab/"))
+        assert uploaded["changed"] and "manifest.json" in uploaded["uploaded"], uploaded
+        # Without the host's own copy (vaulthalla_backup keeps one) the downloaded set is what is restored.
+        host.sh("rm -rf /var/backups/vaultops/%s" % name)
+        host.sh("echo 'damage before the restore' > /etc/vaulthalla/damaged-by-test")
+        connection = moto.module_args()
+        rc, out = playbook(lab, tmp_path, "restore.yml", {
+            "vaulthalla_restore_set_bucket": "vh-sets", "vaulthalla_restore_set_prefix": "lab/",
+            "vaulthalla_restore_set_name": name, "vaulthalla_restore_set_bucket_connection": connection,
+            "vaulthalla_restore_download_dir": str(tmp_path / "downloaded")})
+    finally:
+        moto.stop()
+    assert rc == 0, out[-5000:]
+    downloaded = tmp_path / "downloaded" / name
+    assert (downloaded / "manifest.json").read_bytes() == open(os.path.join(set_dir, "manifest.json"), "rb").read()
+    # The restore replaced /etc/vaulthalla with the set's copy, ran the checks and kept a record.
+    assert host.run("test", "-e", "/etc/vaulthalla/damaged-by-test", check=False).returncode != 0
+    for unit in SERVICES:
+        assert host.run("systemctl", "is-active", unit, check=False).stdout.strip() == b"active", unit
+    assert host.vh("status").stdout.decode().splitlines()[0] == "vh status: healthy"
+    lines = host.sh("cat /var/log/vaultops-recovery.log").stdout.decode().splitlines()
+    record = [json.loads(line) for line in lines if '"restore_completed"' in line][-1]
+    assert record["set_dir"] == str(downloaded) and record["set_name"] == name, record
+    assert record["checks"] and all(check["passed"] for check in record["checks"]), record
+    assert host.run("test", "-e", "/var/backups/vaultops/restore-%s" % name, check=False).returncode != 0
+    for secret in (connection["secret_key"], "lab-secret"):
+        assert secret not in out
