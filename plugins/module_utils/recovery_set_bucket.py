@@ -230,7 +230,7 @@ def download(target, set_dir, require_complete, check_signature, check_mode):
         check_signature(os.path.join(set_dir, recovery_set.SET_MANIFEST))
         return dict(facts, changed=False, downloaded=[], download_bytes=0), verified
     parent = os.path.dirname(os.path.abspath(set_dir))
-    check_writable_directory(parent, "the parent directory of set_dir")
+    check_writable_directory(parent, "dest_dir (the directory that holds set_dir)")
     if check_mode:
         return dict(facts, changed=True), document
     staging = tempfile.mkdtemp(prefix="." + os.path.basename(os.path.abspath(set_dir)) + ".", suffix=".partial",
