@@ -55,8 +55,8 @@ RESTORE_STEP = "database restore | files meanwhile"
 # Step of a task, by the start of its name (role tasks are "<role> : <name>").
 # Tasks not listed belong to the step of the task before them (rehearsal stops, includes).
 STEPS = [
-    ("verify", ["Run the vaulthalla_restore role", "Refuse a restore without", "Decide where the artifacts", "Refuse a signed set", "Verify the set's completeness",
-                "Read the set's manifest"]),
+    ("verify", ["Run the vaulthalla_restore role", "Refuse a restore without", "Decide where the artifacts",
+                "Refuse a signed set", "Verify the set's completeness", "Read the set's manifest"]),
     ("read target", ["Read the target ("]),
     ("preflight", ["Compare the target", "Decide the version rule", "Refuse a target", "Refuse to move",
                    "Refuse a swtpm set", "Find which parts", "Refuse a set whose", "Decide whether the database password",
