@@ -30,6 +30,17 @@ def parse_show(text):
     return blocks
 
 
+def journal_tail(run, journalctl, unit, lines=12):
+    """The last lines a unit logged (why a start failed), best effort: [] when the journal cannot be read."""
+    if not journalctl:
+        return []
+    rc, out, _err = run([journalctl, "--unit=%s" % unit, "--lines=%d" % lines, "--no-pager", "--output=cat",
+                         "--quiet"])
+    if rc != 0:
+        return []
+    return [line[:300] for line in out.splitlines() if line.strip()][-lines:]
+
+
 def failure_text(rc, out, err):
     """What a failed systemctl call said, or its exit status when it said nothing."""
     return (err or out).strip() or "systemctl exited %d" % rc

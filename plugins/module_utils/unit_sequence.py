@@ -14,7 +14,7 @@ import re
 from ansible_collections.vaultops.recovery.plugins.module_utils import process
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.systemd_service import (
-    RUNNING_STATES, failure_text, parse_show)
+    RUNNING_STATES, failure_text, journal_tail, parse_show)
 
 STOPPED_STATES = ("inactive", "failed")
 WANTED_STATES = {"started": RUNNING_STATES, "stopped": STOPPED_STATES}
@@ -60,12 +60,16 @@ def _reset_list(params):
 class Systemctl(object):
     """systemctl run with argv lists (never a shell) through a replaceable runner."""
 
-    def __init__(self, path, runner=None):
+    def __init__(self, path, runner=None, journalctl=None):
         self.path = path
+        self.journalctl = journalctl
         self._run = runner or process.run  # resolved per task, so tests can replace process.run
 
     def __call__(self, *args):
         return self._run([self.path] + list(args))
+
+    def journal(self, unit):
+        return journal_tail(self._run, self.journalctl, unit)
 
     def show(self, units):
         """One dict of Id, LoadState, ActiveState, SubState per unit, in the order of units."""
@@ -123,11 +127,14 @@ def _act(systemctl, todo, state, reset):
     for name in todo:
         rc, out, err = systemctl(verb, "--", name)
         if rc != 0:
+            # systemctl only says "see journalctl"; the unit's own last words say why, so they go in the error.
+            journal = systemctl.journal(name)
             raise RecoveryError(
-                "systemctl %s %s failed: %s. %s" % (verb, name, failure_text(rc, out, err).rstrip("."),
-                                                    _left_so(done, state)),
+                "systemctl %s %s failed: %s. %s%s" % (
+                    verb, name, failure_text(rc, out, err).rstrip("."), _left_so(done, state),
+                    " Its journal ends: %s" % " | ".join(journal) if journal else ""),
                 fix="see systemctl status %s and journalctl -u %s." % (name, name),
-                changed=bool(done), changed_units=done, reset_failed=reset)
+                changed=bool(done), changed_units=done, reset_failed=reset, journal_tail=journal)
         if err.strip():  # e.g. "Stopping x.service, but it can still be activated by: x.socket"
             warnings.append("systemctl %s %s: %s" % (verb, name, err.strip()))
         done.append(name)
@@ -153,7 +160,7 @@ def apply(params, get_bin_path, check_mode, runner=None):
     if not path:
         raise RecoveryError("systemctl was not found on the host, so no unit can be %s." % state,
                             fix="run this on a host managed by systemd (systemctl in /usr/bin or /bin).")
-    systemctl = Systemctl(path, runner)
+    systemctl = Systemctl(path, runner, get_bin_path("journalctl", required=False))
     before = systemctl.show(units)
     _refuse_unusable(units, before, state)
     todo = [name for name, props in zip(units, before) if props["ActiveState"] not in WANTED_STATES[state]]

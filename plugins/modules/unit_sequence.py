@@ -148,6 +148,14 @@ reset_failed:
   type: list
   elements: str
   sample: [vaulthalla-cli.socket, vaulthalla.service, vaulthalla-web.service, vaulthalla-swtpm.service]
+journal_tail:
+  description:
+    - When a C(systemctl start) or C(stop) fails, the last lines the failing unit wrote to the journal (at most 12,
+      each cut at 300 characters), also quoted in the error message. Empty when the journal could not be read.
+  returned: when a start or stop fails
+  type: list
+  elements: str
+  sample: ["OSError: [Errno 98] Address already in use", "vaulthalla-web.service: Failed with result 'exit-code'."]
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -13,6 +13,7 @@ from ansible_collections.vaultops.recovery.plugins.modules import unit_sequence 
 
 SEED = ["vaulthalla.service", "vaulthalla-web.service", "vaulthalla-cli.socket"]
 SYSTEMCTL = "/usr/bin/systemctl"
+JOURNALCTL = "/usr/bin/journalctl"
 
 
 class FakeSystemctl(object):
@@ -26,6 +27,9 @@ class FakeSystemctl(object):
 
     def __call__(self, argv):
         self.calls.append(argv)
+        if argv[0] == JOURNALCTL:
+            unit = argv[1].split("=", 1)[1]
+            return 0, "starting %s\n\nOSError: [Errno 98] Address already in use\n" % unit, ""
         verb, names = argv[1], argv[argv.index("--") + 1:]
         if verb == "show":
             blocks = []
@@ -51,8 +55,8 @@ def params(units=None, state="stopped", reset_failed=False, reset_failed_units=N
 
 
 def found(name, required=False):
-    assert name == "systemctl" and required is False
-    return SYSTEMCTL
+    assert name in ("systemctl", "journalctl") and required is False
+    return SYSTEMCTL if name == "systemctl" else JOURNALCTL
 
 
 def run(fake, check_mode=False, **kwargs):
@@ -101,8 +105,15 @@ def test_failure_midway_stops_there_and_names_the_units_left_changed():
     assert fake.acted() == [("start", "vaulthalla-cli.socket"), ("start", "vaulthalla-web.service")]
     assert "systemctl start vaulthalla-web.service failed: Job for vaulthalla-web.service failed" in error.message
     assert "Already started and left so: vaulthalla-cli.socket." in error.message
+    # the unit's own last journal lines say why, so the operator need not go and look
+    assert error.message.endswith("Its journal ends: starting vaulthalla-web.service | OSError: [Errno 98] Address"
+                                  " already in use")
+    assert fake.calls[-1] == [JOURNALCTL, "--unit=vaulthalla-web.service", "--lines=12", "--no-pager",
+                              "--output=cat", "--quiet"]
     assert error.fix == ("see systemctl status vaulthalla-web.service and journalctl -u vaulthalla-web.service.")
-    assert error.facts == dict(changed=True, changed_units=["vaulthalla-cli.socket"], reset_failed=[])
+    assert error.facts == dict(changed=True, changed_units=["vaulthalla-cli.socket"], reset_failed=[],
+                               journal_tail=["starting vaulthalla-web.service",
+                                             "OSError: [Errno 98] Address already in use"])
     assert fake.units["vaulthalla.service"][1] == "inactive"
 
 
@@ -110,7 +121,20 @@ def test_failure_on_the_first_unit_says_nothing_was_changed():
     fake = FakeSystemctl(dict.fromkeys(SEED, "active"), fail=["vaulthalla.service"])
     with pytest.raises(RecoveryError) as caught:
         run(fake)
-    assert caught.value.message.endswith("Nothing was changed.") and caught.value.facts["changed"] is False
+    assert " code. Nothing was changed. Its journal ends: starting vaulthalla.service | OSError" in caught.value.message
+    assert caught.value.facts["changed"] is False
+
+
+def no_journalctl(name, required=False):
+    return SYSTEMCTL if name == "systemctl" else None
+
+
+def test_failure_without_a_readable_journal_still_names_the_fix():
+    fake = FakeSystemctl(dict.fromkeys(SEED, "inactive"), fail=["vaulthalla.service"])
+    with pytest.raises(RecoveryError) as caught:
+        unit_sequence.apply(params(state="started"), no_journalctl, False, runner=fake)
+    assert caught.value.message.endswith("Nothing was changed.")
+    assert caught.value.facts["journal_tail"] == [] and all(argv[0] == SYSTEMCTL for argv in fake.calls)
 
 
 def test_an_unknown_unit_is_refused_before_anything_changes():

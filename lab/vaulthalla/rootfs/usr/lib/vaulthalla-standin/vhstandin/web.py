@@ -35,8 +35,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 def main():
     host = os.environ.get("VH_WEB_HOST", "127.0.0.1")
-    port = int(os.environ.get("VH_WEB_PORT", "36968"))
-    server = http.server.ThreadingHTTPServer((host, port), Handler)
+    # Below the kernel's ephemeral range (32768-60999): a port inside it can be held, at the moment the web
+    # service starts, by any outgoing connection on the host (to PostgreSQL, to swtpm), and the start then fails.
+    port = int(os.environ.get("VH_WEB_PORT", "16968"))
+    try:
+        server = http.server.ThreadingHTTPServer((host, port), Handler)
+    except OSError as exc:
+        sys.stderr.write("vaulthalla-web: cannot listen on %s:%d: %s\n" % (host, port, exc))
+        return 1
 
     def stop(signum, frame):
         raise SystemExit(0)
