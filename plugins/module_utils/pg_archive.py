@@ -32,8 +32,14 @@ def load_manifest(archive_path, manifest_path=None):
     return artifact_manifest.load_manifest(archive_path, manifest_path, "pg_backup", REQUIRED_KEYS, MANIFEST_VERSION)
 
 
-def check_checksums(archive_path, manifest):
-    """Size first (cheap, names truncation), then SHA-256 of every byte."""
+def check_checksums(archive_path, manifest, checksum=True):
+    """Size first (cheap, names truncation), then SHA-256 of every byte.
+
+    checksum=False skips the SHA-256 pass of a single-file archive (its size is still checked): for a caller that
+    proved the same bytes against the same manifest just before. A directory archive is always hashed.
+    """
+    if not checksum and manifest["format"] != "directory":
+        return manifest["sha256"], artifact_manifest.check_size(archive_path, manifest)
     if manifest["format"] == "directory":
         if not os.path.isdir(archive_path):
             raise RecoveryError("%s should be a directory-format archive but is not a directory." % archive_path,
@@ -86,12 +92,12 @@ def list_toc(archive_path, manifest, tools):
     return [line for line in out.decode("utf-8", "replace").splitlines() if line and not line.startswith(";")]
 
 
-def verify_archive(archive_path, tools, manifest_path=None):
+def verify_archive(archive_path, tools, manifest_path=None, checksum=True):
     """Everything a restore must know before touching a database. Reads, never writes."""
     if not os.path.exists(archive_path):
         raise RecoveryError("archive %s does not exist." % archive_path, fix="check path (and that the backup was fetched).")
     manifest, manifest_path = load_manifest(archive_path, manifest_path)
-    digest, size = check_checksums(archive_path, manifest)
+    digest, size = check_checksums(archive_path, manifest, checksum)
     check_restore_tool(manifest, tools)
     entries = list_toc(archive_path, manifest, tools)
     if len(entries) != manifest["object_count"]:
@@ -99,4 +105,4 @@ def verify_archive(archive_path, tools, manifest_path=None):
             archive_path, len(entries), manifest["object_count"]),
             fix="use an intact copy of the backup; this one must not be restored.")
     return {"manifest": manifest, "manifest_path": manifest_path, "sha256": digest, "size": size,
-            "object_count": len(entries)}
+            "object_count": len(entries), "checksum_verified": checksum or manifest["format"] == "directory"}

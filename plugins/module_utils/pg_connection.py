@@ -187,8 +187,19 @@ class PgConnection(object):
                          variables={"name": database}, action="connect")
         return rows == ["1"]
 
-    def create_database(self, database, maintenance_db="postgres"):
-        self.psql('CREATE DATABASE :"name";\n', maintenance_db, variables={"name": database},
+    def role_exists(self, role, maintenance_db="postgres"):
+        rows = self.psql("SELECT count(*) FROM pg_roles WHERE rolname = :'name';\n", maintenance_db,
+                         variables={"name": role}, action="connect")
+        return rows == ["1"]
+
+    def create_role(self, role, maintenance_db="postgres"):
+        """A LOGIN role without a password (peer or a later ALTER ROLE gives it one)."""
+        self.psql('CREATE ROLE :"name" LOGIN;\n', maintenance_db, variables={"name": role},
+                  action="create role %s" % role)
+
+    def create_database(self, database, maintenance_db="postgres", owner=None):
+        sql = 'CREATE DATABASE :"name" OWNER :"owner";\n' if owner else 'CREATE DATABASE :"name";\n'
+        self.psql(sql, maintenance_db, variables=dict(name=database, **({"owner": owner} if owner else {})),
                   action="create database %s" % database)
 
 

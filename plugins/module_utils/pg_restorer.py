@@ -36,7 +36,7 @@ def pgoptions(settings):
 class RestoreRequest(object):
     def __init__(self, path, database=None, manifest_path=None, jobs=1, clean=True, create_database=False,
                  single_transaction=False, no_owner=False, exit_on_error=True, session_settings=None,
-                 maintenance_db="postgres"):
+                 maintenance_db="postgres", owner=None, verify_checksum=True):
         if single_transaction and jobs > 1:
             raise RecoveryError("single_transaction cannot be combined with jobs > 1 (pg_restore refuses it).",
                                 fix="choose one: jobs: 1 with single_transaction: true, or parallel jobs.")
@@ -51,11 +51,13 @@ class RestoreRequest(object):
         self.exit_on_error = exit_on_error
         self.session_settings = session_settings or {}
         self.maintenance_db = maintenance_db
+        self.owner = owner
+        self.verify_checksum = verify_checksum
 
 
 def plan(conn, tools, request):
     """Verify the archive and probe the target; returns what restore would do."""
-    verified = verify_archive(request.path, tools, request.manifest_path)
+    verified = verify_archive(request.path, tools, request.manifest_path, checksum=request.verify_checksum)
     database = request.database or verified["manifest"]["database"]
     exists = True
     try:
@@ -70,8 +72,12 @@ def plan(conn, tools, request):
 
 def restore(conn, tools, request):
     verified, database, exists = plan(conn, tools, request)
+    # The dump's ALTER ... OWNER TO statements need the owner role, whether or not the database exists.
+    created_role = bool(request.owner) and not conn.role_exists(request.owner, request.maintenance_db)
+    if created_role:
+        conn.create_role(request.owner, request.maintenance_db)
     if not exists:
-        conn.create_database(database, request.maintenance_db)
+        conn.create_database(database, request.maintenance_db, request.owner)
     started = time.time()
     argv = [tools.path("pg_restore"), "--no-password", "--dbname=%s" % conninfo_dbname(database),
             "--jobs=%d" % request.jobs]
@@ -119,5 +125,6 @@ def restore(conn, tools, request):
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
-    return {"database": database, "created_database": not exists, "verified": verified,
+    return {"database": database, "created_database": not exists, "created_owner_role": created_role,
+            "verified": verified,
             "duration_seconds": round(time.time() - started, 3)}

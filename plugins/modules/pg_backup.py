@@ -98,6 +98,23 @@ options:
     description: Create O(database) when it does not exist (a redirected restore to a new server or name).
     type: bool
     default: false
+  owner:
+    description:
+      - The role that owns the restored database. It is created (C(LOGIN), no password) when it does not exist, so
+        the dump's C(ALTER ... OWNER TO) statements find it.
+      - A database that O(create_database) creates is owned by it, as an application that applies its own schema
+        needs (PostgreSQL 15 grants C(CREATE) on C(public) to the database owner only). A database that exists keeps
+        its owner.
+      - Needs a login allowed to create roles (and databases, with O(create_database)).
+    type: str
+  verify_checksum:
+    description:
+      - V(false) skips the SHA-256 pass over the archive before the restore; its size, manifest and table of contents
+        are still checked. For a caller that proved the same file against the same manifest right before (as
+        C(vaulthalla_restore) does with M(vaultops.recovery.recovery_set) O(vaultops.recovery.recovery_set#module:state=verify)),
+        saving one read of the archive. A directory-format archive is always hashed.
+    type: bool
+    default: true
   maintenance_db:
     description: Database to connect to when creating O(database).
     type: str
@@ -222,6 +239,14 @@ created_database:
   description: Whether the restore created O(database).
   returned: O(state=restore)
   type: bool
+created_owner_role:
+  description: Whether the restore created the O(owner) role (in check mode, would create it).
+  returned: O(state=restore)
+  type: bool
+checksum_verified:
+  description: Whether the archive's SHA-256 was checked against its manifest (V(false) with O(verify_checksum=false)).
+  returned: O(state=verify) and O(state=restore)
+  type: bool
 duration:
   description: Seconds the dump, verification or restore took.
   returned: always
@@ -262,6 +287,8 @@ def argument_spec():
         manifest=dict(type="path"),
         clean=dict(type="bool", default=True),
         create_database=dict(type="bool", default=False),
+        owner=dict(type="str"),
+        verify_checksum=dict(type="bool", default=True),
         maintenance_db=dict(type="str", default="postgres"),
         single_transaction=dict(type="bool", default=False),
         no_owner=dict(type="bool", default=False),
@@ -276,7 +303,7 @@ def archive_facts(verified):
     return dict(path=verified["manifest_path"][:-len(".manifest.json")], manifest=verified["manifest_path"],
                 manifest_data=verified["manifest"], sha256=verified["sha256"], size=verified["size"],
                 archive_size=verified["size"],
-                object_count=verified["object_count"])
+                object_count=verified["object_count"], checksum_verified=verified["checksum_verified"])
 
 
 def run_dump(module, conn, tools):
@@ -310,17 +337,21 @@ def run_restore(module, conn, tools):
         p["path"], database=p["database"], manifest_path=p["manifest"], jobs=p["jobs"], clean=p["clean"],
         create_database=p["create_database"], single_transaction=p["single_transaction"], no_owner=p["no_owner"],
         exit_on_error=p["exit_on_error"], session_settings=p["restore_session_settings"],
-        maintenance_db=p["maintenance_db"])
+        maintenance_db=p["maintenance_db"], owner=p["owner"], verify_checksum=p["verify_checksum"])
     if module.check_mode:
         verified, database, exists = pg_restorer.plan(conn, tools, request)
-        result = dict(changed=True, database=database, created_database=not exists,
+        new_role = bool(p["owner"]) and not conn.role_exists(p["owner"], p["maintenance_db"])
+        creates = ("create the role %s and " % p["owner"] if new_role else "") + (
+            "create the database%s and " % (" owned by %s" % p["owner"] if p["owner"] else "") if not exists else "")
+        result = dict(changed=True, database=database, created_database=not exists, created_owner_role=new_role,
                       plan="would %srestore %s into database %s at %s%s" % (
-                          "create the database and " if not exists else "", p["path"], database, conn.where(),
+                          creates, p["path"], database, conn.where(),
                           " dropping the objects it recreates (--clean --if-exists)" if p["clean"] else ""))
         result.update(archive_facts(verified))
         return result
     restored = pg_restorer.restore(conn, tools, request)
-    result = dict(changed=True, database=restored["database"], created_database=restored["created_database"])
+    result = dict(changed=True, database=restored["database"], created_database=restored["created_database"],
+                  created_owner_role=restored["created_owner_role"])
     result.update(archive_facts(restored["verified"]))
     return result
 

@@ -123,3 +123,36 @@ def test_peer_auth_zstd_restore_needs_no_access_to_the_backup_directory(ansible,
     assert directory.get("failed") and "OS user postgres cannot write a directory-format dump" in directory["msg"]
     assert sorted(os.listdir(str(backup_dir))) == sorted([os.path.basename(result["path"]),
                                                           os.path.basename(result["manifest"])])
+
+
+def test_restore_owned_by_a_new_role_without_a_second_hash(ansible, pg_cluster, rich_db, backup_dir, new_db_name):
+    """owner: the role is created (LOGIN, no password) and owns the new database; verify_checksum: false skips
+    the SHA-256 pass and says so (checksum_verified), the size and table of contents are still checked."""
+    owner = "vault owner ✓ \"quoted\""
+    result = dump(ansible, pg_cluster, rich_db, backup_dir, compressor="zstd")
+    planned = ansible.run(MODULE, dict(pg_cluster.tcp_params(), state="restore", path=result["path"],
+                                       database=new_db_name, create_database=True, owner=owner),
+                          check_mode=True, name="restore-owner-check")
+    assert planned["created_owner_role"] is True
+    assert "would create the role %s and create the database owned by %s and restore" % (owner, owner) in planned["plan"]
+    assert pg_cluster.psql("SELECT count(*) FROM pg_roles WHERE rolname = :'r'", variables={"r": owner}) == "0"
+
+    restored = ansible.run(MODULE, dict(pg_cluster.tcp_params(), state="restore", path=result["path"],
+                                        database=new_db_name, create_database=True, owner=owner,
+                                        verify_checksum=False), name="restore-owner")
+    assert restored["created_database"] and restored["created_owner_role"], restored.get("msg")
+    assert restored["checksum_verified"] is False and restored["sha256"] == result["sha256"]
+    assert pg_cluster.psql("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = :'n'",
+                           variables={"n": new_db_name}) == owner
+    assert pg_cluster.psql("SELECT rolcanlogin::text || ' ' || (rolpassword IS NULL)::text FROM pg_authid"
+                           " WHERE rolname = :'r'", variables={"r": owner}) == "true true"
+    assert rich_db.facts(new_db_name) == rich_db.facts()
+
+    # An existing database keeps its owner; a missing owner role is still created (the dump's ALTER OWNER needs it).
+    again = ansible.run(MODULE, dict(pg_cluster.tcp_params(), state="restore", path=result["path"],
+                                     database=new_db_name, owner="owner two"), name="restore-existing")
+    assert again["created_database"] is False and again["created_owner_role"] is True, again.get("msg")
+    assert pg_cluster.psql("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = :'n'",
+                           variables={"n": new_db_name}) == owner
+    assert pg_cluster.psql("SELECT count(*) FROM pg_roles WHERE rolname = 'owner two'") == "1"
+    assert_no_secret(ansible, pg_cluster)
