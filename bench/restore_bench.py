@@ -246,10 +246,19 @@ def breakdown(timer, outcome):
     return {k: round(v, 2) for k, v in steps.items()}, rows
 
 
+def settle(lab):
+    """Flush what earlier rounds wrote (PostgreSQL's dirty buffers and WAL, the page cache) before a timed round.
+
+    A 1 GiB pg_restore leaves about 1 GiB of WAL whose checkpoint would otherwise land in the next round's time.
+    """
+    lab.sh("runuser -u postgres -- psql -X -q -d postgres -c CHECKPOINT; sync")
+
+
 def restore_round(lab, label, set_dir, safety):
     timer_out = os.path.join(lab.work, "timer-%s.json" % label)
     extra = {"vaulthalla_restore_set_dir": set_dir, "vaulthalla_restore_gnupg_home": lab.gnupghome,
              "vaulthalla_restore_safety_copy": safety}
+    settle(lab)
     before = machine_state()
     outcome = lab.playbook(os.path.join(REPO, "playbooks", "restore.yml"), extra, "restore-%s.log" % label, timer_out)
     outcome["machine_before"] = before
@@ -320,11 +329,13 @@ def timed_in_host(lab, script):
 def bare_round(lab, set_dir_host, state_artifact, db_artifact):
     state = "%s/%s" % (set_dir_host, state_artifact)
     dump = "%s/%s" % (set_dir_host, db_artifact)
-    lab.sh("rm -rf %s && mkdir -p %s; runuser -u postgres -- dropdb --if-exists %s; sync" % (
+    lab.sh("rm -rf %s && mkdir -p %s; runuser -u postgres -- dropdb --if-exists %s" % (
         SCRATCH_DIR, SCRATCH_DIR, SCRATCH_DB))
+    settle(lab)
     before = machine_state()
     tar_s = timed_in_host(lab, "zstd -dc %s | tar -xpf - -C %s" % (shlex.quote(state), SCRATCH_DIR))
     lab.sh("runuser -u postgres -- createdb %s" % SCRATCH_DB)
+    settle(lab)
     reader = "zstd -dc %s" % shlex.quote(dump) if dump.endswith(".zst") else "cat %s" % shlex.quote(dump)
     pg_s = timed_in_host(lab, "%s | runuser -u postgres -- pg_restore -d %s --no-owner" % (reader, SCRATCH_DB))
     rows = lab.psql("SELECT count(*) FROM bench_payload;", database=SCRATCH_DB).strip()
