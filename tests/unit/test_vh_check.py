@@ -109,3 +109,31 @@ def test_fuse_reader_reads_under_the_mount_and_refuses_escapes(tmp_path):
         vh_file_reader.read_digest("local-docs", "/../../etc/passwd", "fuse", mount=str(tmp_path))
     with pytest.raises(RecoveryError, match="Cannot read"):
         vh_file_reader.read_digest("local-docs", "/missing", "fuse", mount=str(tmp_path))
+
+
+def test_sync_and_file_probes_run_side_by_side_and_report_in_order(tmp_path):
+    """Each probe answers only once all four are running at once (a rendezvous, deadline 10 s), so probes run one
+    after another would each time out and fail their check."""
+    body = b"side by side\n"
+    script = tmp_path / "vh"
+    script.write_text("""#!/bin/sh
+dir=$(dirname "$0")
+case "$1" in status) echo "vh status: healthy"; exit 0 ;; esac
+touch "$dir/arrived.$$"
+i=0
+while [ "$(ls "$dir" | grep -c '^arrived\\.')" -lt 4 ]; do
+  i=$((i + 1)); [ "$i" -lt 200 ] || { echo "vh: alone" >&2; exit 1; }; sleep 0.05
+done
+if [ "$2" = sync ]; then printf 'Vault: %s\\nRemote objects: 1\\nIndexed files: 1\\nState: in sync\\n' "$4"; exit 0; fi
+cat "$dir/cat.body"
+""")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    (tmp_path / "cat.body").write_bytes(body)
+    digest = hashlib.sha256(body).hexdigest()
+    files = [{"vault": "local-docs", "path": "/a", "sha256": digest}, {"vault": "s3-media", "path": "/b", "sha256": digest}]
+    checks, facts = vh_checker.run_checks(params(sync_vaults=["s3-media", "s3-secure"], files=files), str(script))
+    assert [c["name"] for c in checks] == ["vh_status", "sync_info_s3-media", "sync_info_s3-secure",
+                                           "file_local-docs:/a", "file_s3-media:/b"]
+    assert all(c["passed"] for c in checks), checks
+    assert list(facts["sync"]) == ["s3-media", "s3-secure"] and facts["sync"]["s3-secure"]["State"] == "in sync"
+    assert [f["path"] for f in facts["files"]] == ["/a", "/b"]

@@ -406,7 +406,9 @@ class Commands(object):
         name, access, blob, iv, region, endpoint = row
         secret = gcm_decrypt(self.daemon.keys["master"], iv, blob,
                              "the secret of API key '%s' does not decrypt with the TPM-sealed master key" % name)
-        client = boto3.client(
+        # A session per request: CLI requests are served on threads, and boto3's shared default session is not
+        # thread-safe (clients created side by side fail with KeyError 'endpoint_resolver').
+        client = boto3.session.Session().client(
             "s3", endpoint_url=endpoint or None, region_name=region, aws_access_key_id=access,
             aws_secret_access_key=secret.decode(),
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}, connect_timeout=5,
