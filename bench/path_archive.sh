@@ -3,6 +3,8 @@
 # Usage: bench/path_archive.sh [--size-gb 1] [--repeat 3] [--workdir DIR] [--keep]
 # Uses the virtualenv in $VENV (default: .venv at the repository root). Result: bench/results/path_archive-*.json
 set -euo pipefail
+# shellcheck source=scripts/lib/err-trap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/err-trap.sh"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="${VENV:-$here/../.venv}"
 if [[ ! -x "$venv/bin/python" ]]; then

@@ -5,6 +5,8 @@
 # bench/results/recovery_set-<UTC>.json with the wall time, the per-task times
 # (ansible.posix.profile_tasks) and the size of every artifact. Not a timed test.
 set -euo pipefail
+# shellcheck source=scripts/lib/err-trap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/err-trap.sh"
 repo=$(cd "$(dirname "$0")/.." && pwd)
 export VENV=${VENV:-$repo/.venv}
 data_mb=${1:-1024}

@@ -6,6 +6,8 @@
 # Needs podman and the Vaulthalla lab image (scripts/vaulthalla-lab.sh builds it); about 10-15 min on 2 cores.
 # VENV: the virtualenv with ansible-playbook (default .venv at the repository root). Result: bench/results/restore-*.json
 set -euo pipefail
+# shellcheck source=scripts/lib/err-trap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/err-trap.sh"
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export VENV="${VENV:-$bench/../.venv}"
 for needed in "$VENV/bin/ansible-playbook" "$(command -v podman || echo podman)"; do

@@ -4,6 +4,8 @@
 #        bench/run.sh --profile [--size-gb 1.1] [--repeat 3]  (where the time goes: profile_pg_backup.py)
 # Uses the virtualenv in $VENV (default: .venv at the repository root). Results: bench/results/*.json
 set -euo pipefail
+# shellcheck source=scripts/lib/err-trap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/err-trap.sh"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="${VENV:-$here/../.venv}"
 if [[ ! -x "$venv/bin/python" ]]; then

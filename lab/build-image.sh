@@ -4,6 +4,8 @@
 # The tag is a hash of the recipe, so the image is rebuilt only when the
 # package list or this script changes. Prints the image reference.
 set -euo pipefail
+# shellcheck source=scripts/lib/err-trap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/err-trap.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 name=${LAB_IMAGE_NAME:-localhost/vaultops-lab}
 recipe_hash=$(cat "$here/image-packages.txt" "$here/build-image.sh" "$here/customize-image.sh" | sha256sum | cut -c1-12)
@@ -14,7 +16,12 @@ if podman image exists "$image"; then
   exit 0
 fi
 
-packages=$(grep -v '^\s*#' "$here/image-packages.txt" | grep -v '^\s*$' | paste -sd, -)
+# awk, not grep -v: under pipefail, grep exits 1 when it prints nothing.
+packages=$(awk '!/^[[:space:]]*(#|$)/ {print $1}' "$here/image-packages.txt" | paste -sd, -)
+if [[ -z "$packages" ]]; then
+  echo "lab/build-image.sh: $here/image-packages.txt lists no packages" >&2
+  exit 1
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "building $image from: $packages" >&2

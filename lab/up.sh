@@ -10,6 +10,8 @@
 #                  generated inventory under .tmp/ instead of lab/inventory/pg_lab.yml.
 #   LAB_BOOT_TIMEOUT seconds to wait for systemd and PostgreSQL (default 180)
 set -euo pipefail
+# shellcheck source=scripts/lib/err-trap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/err-trap.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 name=${LAB_CONTAINER:-vaultops-lab-pg}

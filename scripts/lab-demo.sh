@@ -15,6 +15,8 @@
 # sets and reports, default <repo>/lab-output), LAB_KEEP=0 removes the lab hosts
 # afterwards (default: keep them; scripts/vaulthalla-lab.sh down removes one).
 set -euo pipefail
+# shellcheck source=scripts/lib/err-trap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/err-trap.sh"
 repo=$(cd "$(dirname "$0")/.." && pwd)
 export VENV=${VENV:-$repo/.venv}
 cd "$repo"

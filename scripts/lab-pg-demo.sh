@@ -14,6 +14,8 @@
 #   LAB_KEEP=0      remove the lab container afterwards (default: keep it running for a look)
 #   LAB_IMAGE, LAB_CONTAINER: see lab/up.sh
 set -euo pipefail
+# shellcheck source=scripts/lib/err-trap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/err-trap.sh"
 repo=$(cd "$(dirname "$0")/.." && pwd)
 export VENV=${VENV:-$repo/.venv}
 cd "$repo"

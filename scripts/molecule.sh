@@ -18,6 +18,8 @@
 # Environment: VENV (default <repo>/.venv), MOLECULE_SCENARIO (default: all of
 # extensions/molecule/*/), ANSIBLE_COLLECTIONS_PATH (kept when set).
 set -euo pipefail
+# shellcheck source=scripts/lib/err-trap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/err-trap.sh"
 repo=$(cd "$(dirname "$0")/.." && pwd)
 VENV=${VENV:-$repo/.venv}
 scenarios=${MOLECULE_SCENARIO:-$(find "$repo/extensions/molecule" -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort | tr '\n' ' ')}

@@ -2,6 +2,8 @@
 # ansible-test sanity needs the collection at .../ansible_collections/vaultops/recovery,
 # so it runs on a copy of the files git knows about (tracked, or new and not ignored).
 set -euo pipefail
+# shellcheck source=scripts/lib/err-trap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/err-trap.sh"
 repo=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$repo/.venv}
 work="${SANITY_WORK:-$repo/.tmp/sanity}"  # separate copies let two checks run at once

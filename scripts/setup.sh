@@ -2,6 +2,8 @@
 # Install everything the lab, the tests and the benchmarks need on a fresh
 # Debian 12 machine, as root. Safe to run again: each step is skipped when done.
 set -euo pipefail
+# shellcheck source=scripts/lib/err-trap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/err-trap.sh"
 repo=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$repo/.venv}
 export DEBIAN_FRONTEND=noninteractive
@@ -22,7 +24,7 @@ fi
 # exceed this sandbox's hard limits (shared/notes/machine-facts.md).
 conf=/etc/containers/containers.conf
 if ! grep -q '^runtime = "runc"' "$conf" 2>/dev/null; then
-  [ -f "$conf" ] && cp "$conf" "$conf.vaultops-backup"
+  if [[ -f "$conf" ]]; then cp "$conf" "$conf.vaultops-backup"; fi
   mkdir -p /etc/containers
   cat > "$conf" <<'CONF'
 [containers]

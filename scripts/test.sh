@@ -3,6 +3,8 @@
 # .ci/run runs exactly this). Sets everything up first, then: collection build,
 # ansible-lint, ansible-test sanity, Molecule, pytest (unit + integration).
 set -euo pipefail
+# shellcheck source=scripts/lib/err-trap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/err-trap.sh"
 repo=$(cd "$(dirname "$0")/.." && pwd)
 export VENV=${VENV:-$repo/.venv}
 "$repo/scripts/setup.sh"

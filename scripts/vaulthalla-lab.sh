@@ -24,6 +24,8 @@
 # Controller directory .tmp/vaulthalla-lab/<container>/: inventory.yml, gnupg/,
 # known-files.json (SHA-256 of the known files, recipient fingerprint), provision.log.
 set -euo pipefail
+# shellcheck source=scripts/lib/err-trap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/err-trap.sh"
 repo=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$repo/.venv}
 name=${VH_LAB_CONTAINER:-vaultops-lab-vh}

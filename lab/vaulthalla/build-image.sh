@@ -10,6 +10,8 @@
 # Environment: VENV (default <repo>/.venv), VH_LAB_BASE_IMAGE (default: what
 # lab/build-image.sh prints), VH_LAB_IMAGE_NAME (default localhost/vaultops-lab-vaulthalla).
 set -euo pipefail
+# shellcheck source=scripts/lib/err-trap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/err-trap.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 venv=${VENV:-$repo/.venv}
@@ -59,8 +61,12 @@ podman build --pull=never --build-arg "BASE_IMAGE=$base" --label "vaultops.lab=v
   --label "vaultops.lab.recipe=$recipe_hash" -t "$image" -f "$context/Containerfile" "$context" >&2
 podman tag "$image" "$name:latest"
 # Drop this image's older builds (a build still used by a container stays).
-podman images --format '{{.Repository}}:{{.Tag}}' "$name" | grep -v -e ":$recipe_hash\$" -e ':latest$' |
-  while read -r old; do
-    if podman rmi "$old" >/dev/null 2>&1; then log "removed old image $old"; fi
-  done
+# (No grep in this pipeline: under pipefail, grep -v exits 1 when nothing is left, which is
+# exactly the case on a machine that never built the image before.)
+while read -r old; do
+  case "$old" in
+    *":$recipe_hash" | *:latest) continue ;;
+  esac
+  if podman rmi "$old" >/dev/null 2>&1; then log "removed old image $old"; fi
+done < <(podman images --format '{{.Repository}}:{{.Tag}}' "$name")
 echo "$image"
