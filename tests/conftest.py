@@ -13,6 +13,8 @@ from support.collection import REPO, install_import_path  # noqa: E402
 from support.pg_cluster import TempCluster  # noqa: E402
 
 COLLECTIONS_ROOT = install_import_path()
+# CI: a skip is a failure (tests/support/skip_guard.py)
+pytest_plugins = ["support.skip_guard"]
 
 
 @pytest.fixture(scope="session")
@@ -80,3 +82,4 @@ def ansible(tmp_path):
 @pytest.fixture(scope="session")
 def repo_root():
     return REPO
+
