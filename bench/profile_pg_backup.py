@@ -145,7 +145,7 @@ class Profiler(object):
             started = time.monotonic()
             with PgConnection(self.params(), self.tools.path) as conn:
                 request = pg_dumper.DumpRequest(db, directory, name_pattern="x.dump", **options)
-                manifest, _path = pg_dumper.dump(conn, self.tools, request)
+                manifest = pg_dumper.dump(conn, self.tools, request)[0]
             total = time.monotonic() - started
         finally:
             for owner, name, original in patched:

@@ -27,8 +27,11 @@ options:
   login_password:
     description:
       - Password of O(login_user).
-      - It is written to a private 0600 C(PGPASSFILE) that exists only while the task runs;
-        it never appears in a command line, in the environment of the tools, or in any output.
+      - It reaches the client programs through an anonymous 0600 memory file (C(memfd), read as
+        C(PGPASSFILE=/dev/fd/N)) that has no name in any file system and vanishes with the last process holding it,
+        so even a run killed with SIGKILL leaves no copy behind. It never appears in a command line, in the
+        environment of the tools, or in any output.
+      - A password with a line break is refused before any connection (libpq's password file holds one line per entry).
     type: str
     aliases: [password]
   login_unix_socket:

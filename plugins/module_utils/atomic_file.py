@@ -6,18 +6,29 @@
 Data goes to a hidden ``.<name>.<random>.partial`` file in the destination
 directory, is hashed as it is written, fsynced, and only then linked to its
 final name (link fails when the name exists, so nothing is ever overwritten).
+
+A partial file or directory is held under an exclusive flock for as long as
+its writer lives; a killed writer's lock dies with it, so the next run in the
+same directory can tell a stale partial (lock free) from a live one (locked)
+and remove only the stale ones (sweep_stale_partials).
 """
 
 import errno
+import fcntl
 import hashlib
 import json
 import os
+import re
+import shutil
+import stat
 import tempfile
 
+from ansible_collections.vaultops.recovery.plugins.module_utils import fs_errors
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 
 CHUNK_SIZE = 1024 * 1024
-_SPACE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+# tempfile's names: prefix "." + final name + ".", 8 characters from [a-z0-9_], suffix ".partial".
+PARTIAL_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.partial$")
 
 
 def fsync_directory(path):
@@ -29,11 +40,119 @@ def fsync_directory(path):
 
 
 def space_error(directory, written, exc):
-    return RecoveryError(
-        "No space left in %s after writing %d bytes (%s); nothing was published and the partial file was removed."
-        % (directory, written, os.strerror(exc.errno)),
-        fix="free space there or point the destination at a larger volume, then run again.",
-    )
+    return fs_errors.from_oserror(
+        exc, directory, "Writing failed after %d bytes" % written,
+        "Nothing was published and the partial file was removed.")
+
+
+def _locked_new(make, open_fd):
+    """make() a new partial entry and flock it; again when a sweeper removed it before the lock was ours."""
+    while True:
+        path = make()
+        try:
+            fd = open_fd(path)
+        except FileNotFoundError:
+            continue
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if os.fstat(fd).st_nlink:
+            return fd, path
+        os.close(fd)  # a sweeper saw it unlocked in the instant between make() and flock(), and removed it
+
+
+def new_partial_file(directory, name):
+    """(fd, path): a new hidden ``.<name>.<random>.partial`` file, locked while fd is open."""
+    state = {}
+
+    def make():
+        state["fd"], path = tempfile.mkstemp(prefix="." + name + ".", suffix=".partial", dir=directory)
+        return path
+    return _locked_new(make, lambda _path: state["fd"])
+
+
+class PartialDir(object):
+    """A hidden ``.<name>.<random>.partial`` directory in directory, locked until discard()."""
+
+    def __init__(self, directory, name):
+        self._fd, self.path = _locked_new(
+            lambda: tempfile.mkdtemp(prefix="." + name + ".", suffix=".partial", dir=directory),
+            lambda path: os.open(path, os.O_RDONLY | os.O_DIRECTORY))
+
+    def discard(self):
+        """Remove what is left of the directory (nothing, after a rename out of it), then drop the lock."""
+        shutil.rmtree(self.path, ignore_errors=True)
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.discard()
+        return False
+
+
+def _remove_if_stale(path):
+    """Remove path when nobody holds its lock; returns whether it did."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False  # gone already, a symlink, or not ours to open
+    try:
+        st = os.fstat(fd)
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False  # a live run holds it
+        now = os.lstat(path)
+        if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+            return False  # replaced since we opened it
+        # Removed while we hold the lock: a writer that locks it after us sees st_nlink 0 and takes another name.
+        if stat.S_ISDIR(st.st_mode):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+        return True
+    finally:
+        os.close(fd)
+
+
+def stale_partials(directory):
+    """Names of our hidden partial entries in directory that no live run holds (check mode reads this)."""
+    found = []
+    for name in sorted(os.listdir(directory)):
+        if PARTIAL_NAME.match(name) and not _held(os.path.join(directory, name)):
+            found.append(name)
+    return found
+
+
+def _held(path):
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def sweep_stale_partials(directory):
+    """Remove the partial files and directories killed runs left in directory; returns their names.
+
+    Only names of our own pattern (PARTIAL_NAME), only when their lock can be
+    taken without waiting: a partial a live run is writing is never touched.
+    """
+    removed = [name for name in sorted(os.listdir(directory))
+               if PARTIAL_NAME.match(name) and _remove_if_stale(os.path.join(directory, name))]
+    if removed:
+        fsync_directory(directory)
+    return removed
 
 
 def publish_no_replace(temp_path, final_path):
@@ -68,8 +187,11 @@ class AtomicFile(object):
     def __init__(self, final_path, mode=0o600):
         self.final_path = final_path
         self.directory = os.path.dirname(os.path.abspath(final_path))
-        fd, self.temp_path = tempfile.mkstemp(
-            prefix="." + os.path.basename(final_path) + ".", suffix=".partial", dir=self.directory)
+        try:
+            fd, self.temp_path = new_partial_file(self.directory, os.path.basename(final_path))
+        except OSError as exc:
+            raise fs_errors.from_oserror(exc, self.directory, "Cannot create %s" % os.path.basename(final_path),
+                                         "Nothing was written.") or exc
         os.fchmod(fd, mode)
         self._fd = fd
         self._sha256 = hashlib.sha256()
@@ -85,9 +207,7 @@ class AtomicFile(object):
                 self.size += done
                 view = view[done:]
         except OSError as exc:
-            if exc.errno in _SPACE_ERRNOS:
-                raise space_error(self.directory, self.size, exc)
-            raise
+            raise space_error(self.directory, self.size, exc) or exc
 
     @property
     def sha256(self):
@@ -97,9 +217,7 @@ class AtomicFile(object):
         try:
             os.fsync(self._fd)
         except OSError as exc:
-            if exc.errno in _SPACE_ERRNOS:
-                raise space_error(self.directory, self.size, exc)
-            raise
+            raise space_error(self.directory, self.size, exc) or exc
         os.close(self._fd)
         self._fd = None
         publish_no_replace(self.temp_path, self.final_path)
@@ -181,6 +299,9 @@ def check_writable_directory(path, option="dest_dir"):
                             fix="create it (for example with ansible.builtin.file state=directory mode=0700) or choose another %s." % option)
     if not os.path.isdir(path):
         raise RecoveryError("%s %s is not a directory." % (option, path), fix="point %s at a directory." % option)
+    if fs_errors.is_read_only(path):
+        raise fs_errors.storage_error(errno.EROFS, path, "%s %s cannot take new files" % (option, path),
+                                      "Nothing was written.")
     if not os.access(path, os.W_OK | os.X_OK):
         raise RecoveryError("%s %s is not writable by the user running the task." % (option, path),
                             fix="make it writable for that user or use become: true.")

@@ -3,15 +3,16 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """How the client tools reach PostgreSQL: argument spec, environment, errors.
 
-The password never travels in argv or in the environment: it is written to
-a 0600 PGPASSFILE in a private 0700 directory that lives only as long as the
-connection object. Database names go through PGDATABASE or a quoted
+The password never travels in argv or in the environment, and never gets a
+name in any file system: it lives in an anonymous 0600 memory file (memfd)
+that the client programs inherit and read as PGPASSFILE=/dev/fd/N. It is
+gone when the last process holding it ends, so a run killed with SIGKILL
+cannot leave it behind. Database names go through PGDATABASE or a quoted
 conninfo string, so names with spaces, quotes, '=' or unicode are safe.
 """
 
 import os
 import re
-import shutil
 import tempfile
 
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
@@ -44,6 +45,42 @@ def conninfo_dbname(name):
 
 def pgpass_escape(value):
     return value.replace("\\", "\\\\").replace(":", "\\:")
+
+
+def check_password(password):
+    """A password libpq's password file can carry: one line, so no line break."""
+    if password is not None and ("\n" in password or "\r" in password):
+        raise RecoveryError(
+            "login_password contains a line break; libpq's password file (PGPASSFILE, the only way this collection"
+            " hands a password to psql, pg_dump and pg_restore without argv or the environment) holds one"
+            " password per line and cannot carry a newline. Nothing was contacted.",
+            fix="check the variable that feeds login_password for a trailing newline (for example a file read"
+                " without trimming: use | trim), or give the role a password without line breaks.")
+
+
+def password_file(password, owner=None):
+    """An anonymous 0600 file holding the password file's one line; returns its descriptor.
+
+    A memfd where the kernel has one (RAM only, no name), else an unlinked
+    temporary file: either way nothing a killed run could leave behind. libpq
+    accepts it only as a regular file without group/other bits (so not a pipe).
+    """
+    try:
+        fd = os.memfd_create("vaultops-pgpass")
+    except (AttributeError, OSError):
+        handle = tempfile.TemporaryFile()
+        fd = os.dup(handle.fileno())
+        handle.close()
+    try:
+        os.fchmod(fd, 0o600)  # a memfd starts 0777, and libpq ignores a password file with group/other bits
+        if owner is not None:
+            os.fchown(fd, owner.uid, owner.gid)  # the client reopens /dev/fd/N as os_user
+        if password is not None:
+            os.write(fd, ("*:*:*:*:%s\n" % pgpass_escape(password)).encode("utf-8"))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 # stderr pattern -> (what happened, the fix). First match wins.
@@ -81,13 +118,12 @@ class PgConnection(object):
         self.params = params
         self.find_binary = find_binary
         self.run_as = RunAs(params["os_user"]) if params.get("os_user") else None
-        self._tmpdir = None
+        self._passfd = None
         self._env = None
 
     # -- lifecycle: the PGPASSFILE exists only inside "with connection:" --
     def __enter__(self):
-        self._tmpdir = tempfile.mkdtemp(prefix="vaultops-pg-")
-        os.chmod(self._tmpdir, 0o700)
+        check_password(self.params.get("login_password"))
         env = dict(os.environ)
         for name in list(env):
             if name.startswith("PG"):
@@ -106,26 +142,28 @@ class PgConnection(object):
         env["PGCONNECT_TIMEOUT"] = str(p["connect_timeout"])
         env["PGAPPNAME"] = "vaultops.recovery"
         env["LC_MESSAGES"] = "C"  # error classification reads English messages
-        passfile = os.path.join(self._tmpdir, "pgpass")
-        fd = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            if p.get("login_password") is not None:
-                handle.write("*:*:*:*:%s\n" % pgpass_escape(p["login_password"]))
-        env["PGPASSFILE"] = passfile
+        # Empty without login_password, so a ~/.pgpass on the host never answers instead.
+        self._passfd = password_file(p.get("login_password"), self.run_as)
+        env["PGPASSFILE"] = "/dev/fd/%d" % self._passfd
         if self.run_as:
-            os.chown(self._tmpdir, self.run_as.uid, self.run_as.gid)
-            os.chown(passfile, self.run_as.uid, self.run_as.gid)
             env["HOME"] = self.run_as.home
             env["USER"] = env["LOGNAME"] = self.run_as.name
         self._env = env
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if self._tmpdir:
-            shutil.rmtree(self._tmpdir, ignore_errors=True)
-        self._tmpdir = None
+        if self._passfd is not None:
+            os.close(self._passfd)
+        self._passfd = None
         self._env = None
         return False
+
+    @property
+    def pass_fds(self):
+        """Descriptors every client program must inherit (the PGPASSFILE of env())."""
+        if self._passfd is None:
+            raise RuntimeError("PgConnection used outside its 'with' block")
+        return (self._passfd,)
 
     def env(self, database=None, extra=None):
         if self._env is None:
@@ -169,7 +207,8 @@ class PgConnection(object):
         argv = [self.find_binary("psql"), "-X", "-A", "-t", "-q", "--no-password", "-v", "ON_ERROR_STOP=1"]
         for name, value in sorted((variables or {}).items()):
             argv += ["-v", "%s=%s" % (name, value)]
-        rc, out, err = run(argv, env=self.env(database), run_as=self.run_as, stdin_bytes=sql.encode("utf-8"))
+        rc, out, err = run(argv, env=self.env(database), run_as=self.run_as, stdin_bytes=sql.encode("utf-8"),
+                           pass_fds=self.pass_fds)
         if rc != 0:
             raise self.classify(err, database, action=action)
         return [line for line in out.splitlines() if line]

@@ -10,15 +10,15 @@ directory path for --jobs) and hashes them afterwards from the page cache.
 """
 
 import os
-import shutil
-import tempfile
 import time
 
 from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_manifest import manifest_path_for
 from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_name import render_name, utc_now
 from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
-    AtomicFile, check_writable_directory, fsync_directory, sha256_tree, write_json_atomic)
+    AtomicFile, PartialDir, check_writable_directory, fsync_directory, sha256_tree, sweep_stale_partials,
+    write_json_atomic)
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.fs_errors import from_stderr
 from ansible_collections.vaultops.recovery.plugins.module_utils.pg_archive import (
     MANIFEST_VERSION, list_toc, tree_digest)
 from ansible_collections.vaultops.recovery.plugins.module_utils.pg_connection import check_access
@@ -82,23 +82,26 @@ def _fail_from_stage(exc, conn, request, written):
             "%s was killed by %s after %d bytes; the partial archive was removed and nothing was published." % (
                 os.path.basename(exc.argv[0]), exc.killed_by, written),
             fix="find out what stopped it (OOM killer, timeout, operator), then run the dump again.")
-    if "No space left on device" in exc.stderr:
-        return RecoveryError("%s ran out of space while dumping; nothing was published." % request.dest_dir,
-                             fix="free space there or point dest_dir at a larger volume.")
-    return conn.classify(exc.stderr, request.database, action="dump")
+    return (from_stderr(exc.stderr, request.dest_dir, "%s failed while dumping" % os.path.basename(exc.argv[0]),
+                        "Nothing was published and the partial archive was removed.")
+            or conn.classify(exc.stderr, request.database, action="dump"))
 
 
 def precheck(conn, request):
     """Everything a dump can check without writing: used by check mode too."""
     check_writable_directory(request.dest_dir)
-    if os.path.lexists(request.path):
-        raise RecoveryError("%s already exists; it was left untouched." % request.path,
-                            fix="choose another name (name_pattern) or move the existing file away.")
+    # Both names: a lone manifest would otherwise end up describing a new archive it was not written for.
+    for path in (request.path, manifest_path_for(request.path)):
+        if os.path.lexists(path):
+            raise RecoveryError("%s already exists; it was left untouched and nothing was written." % path,
+                                fix="choose another name (name_pattern) or move the existing file away.")
     return conn.probe(request.database)
 
 
 def dump(conn, tools, request):
+    """Dump, publish archive and manifest; returns (manifest, manifest path, stale partials removed)."""
     server = precheck(conn, request)
+    removed = sweep_stale_partials(request.dest_dir)
     started_clock = time.time()
     base_argv = [tools.path("pg_dump"), "--no-password", "--format=%s" % request.fmt,
                  "--compress=%d" % request.pg_dump_compression()]
@@ -109,7 +112,7 @@ def dump(conn, tools, request):
             stages.append(request.zstd_argv(tools))
         with AtomicFile(request.path) as out:
             try:
-                run_pipeline(stages, env=env, run_as=conn.run_as, sink=out)
+                run_pipeline(stages, env=env, run_as=conn.run_as, sink=out, pass_fds=conn.pass_fds)
             except StageFailure as exc:
                 raise _fail_from_stage(exc, conn, request, out.size)
             manifest = _manifest(conn, tools, request, server, started_clock, out.size, out.sha256,
@@ -118,14 +121,13 @@ def dump(conn, tools, request):
     else:
         # pg_dump writes the directory format itself, so with os_user that user must reach dest_dir.
         check_access(conn, request.dest_dir, "-x", "write a directory-format dump into dest_dir")
-        workdir = tempfile.mkdtemp(prefix="." + request.name + ".", suffix=".partial", dir=request.dest_dir)
-        target = os.path.join(workdir, "archive")
-        try:
+        with PartialDir(request.dest_dir, request.name) as workdir:
+            target = os.path.join(workdir.path, "archive")
             if conn.run_as:
-                os.chown(workdir, conn.run_as.uid, conn.run_as.gid)
+                os.chown(workdir.path, conn.run_as.uid, conn.run_as.gid)
             argv = base_argv + ["--jobs=%d" % request.jobs, "--file=%s" % target]
             try:
-                run_pipeline([argv], env=env, run_as=conn.run_as)
+                run_pipeline([argv], env=env, run_as=conn.run_as, pass_fds=conn.pass_fds)
             except StageFailure as exc:
                 raise _fail_from_stage(exc, conn, request, 0)
             if conn.run_as:
@@ -143,11 +145,9 @@ def dump(conn, tools, request):
                                     fix="choose another name (name_pattern).")
             os.rename(target, request.path)
             fsync_directory(request.dest_dir)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
     manifest_path = manifest_path_for(request.path)
     write_json_atomic(manifest_path, manifest)
-    return manifest, manifest_path
+    return manifest, manifest_path, removed
 
 
 def _manifest(conn, tools, request, server, started_clock, size, sha256, toc, files=None):

@@ -1,22 +1,28 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, vaultops.recovery contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""pg_restore of a verified archive, in place or redirected.
+"""pg_restore of a verified archive, in place or redirected, all or nothing.
 
-Verification (checksum, manifest, table of contents, tool version) happens
-before the target is contacted for anything but read-only probes.
+Verification (checksum, manifest, table of contents, tool version, the roles
+the archive needs, restore_session_settings) happens before anything is
+created or changed. A failure drops what the run created, and the target is
+restored in one transaction or into a scratch database that replaces it only
+when complete (see pg_restore_rules.choose_mechanism and docs/pg_backup.md).
 """
 
+import json
 import os
 import re
 import shutil
 import tempfile
 import time
 
+from ansible_collections.vaultops.recovery.plugins.module_utils import pg_db_swap
+from ansible_collections.vaultops.recovery.plugins.module_utils import pg_restore_rules as rules
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.pg_archive import archive_reader_stages, verify_archive
 from ansible_collections.vaultops.recovery.plugins.module_utils.pg_connection import check_access, conninfo_dbname
-from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run_pipeline
+from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run, run_pipeline
 
 _SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
@@ -35,8 +41,8 @@ def pgoptions(settings):
 
 class RestoreRequest(object):
     def __init__(self, path, database=None, manifest_path=None, jobs=1, clean=True, create_database=False,
-                 single_transaction=False, no_owner=False, exit_on_error=True, session_settings=None,
-                 maintenance_db="postgres", owner=None, verify_checksum=True):
+                 single_transaction=None, no_owner=False, exit_on_error=True, session_settings=None,
+                 maintenance_db="postgres", owner=None, verify_checksum=True, replace="objects"):
         if single_transaction and jobs > 1:
             raise RecoveryError("single_transaction cannot be combined with jobs > 1 (pg_restore refuses it).",
                                 fix="choose one: jobs: 1 with single_transaction: true, or parallel jobs.")
@@ -53,10 +59,54 @@ class RestoreRequest(object):
         self.maintenance_db = maintenance_db
         self.owner = owner
         self.verify_checksum = verify_checksum
+        self.replace = replace
+
+
+def classify_failure(conn, stderr, database):
+    """What pg_restore reported, named as such; connection problems go to the connection rules."""
+    known = rules.classify_restore_failure(stderr)
+    if known:
+        return RecoveryError("Could not restore into %s: %s" % (conn.where(database), known[0]), fix=known[1],
+                             stderr=stderr.strip())
+    return conn.classify(stderr, database, action="restore")
+
+
+def check_session_settings(conn, settings, database):
+    """Let the server judge restore_session_settings on a throwaway session, before anything is created."""
+    if not settings:
+        return
+    argv = [conn.find_binary("psql"), "-X", "-A", "-t", "-q", "--no-password", "-c", "SELECT 1"]
+    rc, _out, err = run(argv, env=conn.env(database, {"PGOPTIONS": pgoptions(settings)}), run_as=conn.run_as,
+                        pass_fds=conn.pass_fds)
+    if rc != 0:
+        raise classify_failure(conn, err, database)
+
+
+def archive_roles(request, manifest, tools):
+    """Roles the restore's SQL names (owners unless no_owner, grantees), from the archive's schema section.
+
+    The custom and directory formats keep every statement in the table of contents at the start,
+    so this reads the TOC, not the data.
+    """
+    pre = archive_reader_stages(request.path, manifest, tools)
+    argv = [tools.path("pg_restore"), "--schema-only", "--file=-"] + (["--no-owner"] if request.no_owner else [])
+    if not pre:
+        argv.append(request.path)
+    try:
+        out = run_pipeline(pre + [argv], env=dict(os.environ, LC_MESSAGES="C"), upstream_may_see_closed_pipe=True)
+    except StageFailure as exc:
+        raise RecoveryError("the schema of %s cannot be read: %s" % (request.path, exc.stderr.strip()),
+                            fix="use an intact copy of the backup; this one must not be restored.")
+    return rules.roles_in_sql(out.decode("utf-8", "replace"))
+
+
+def existing_roles(conn, maintenance_db):
+    rows = conn.psql("SELECT json_agg(rolname) FROM pg_roles;\n", maintenance_db, action="connect")
+    return set(json.loads(rows[0]))
 
 
 def plan(conn, tools, request):
-    """Verify the archive and probe the target; returns what restore would do."""
+    """Verify the archive and everything the target needs; changes nothing. Returns what restore would do."""
     verified = verify_archive(request.path, tools, request.manifest_path, checksum=request.verify_checksum)
     database = request.database or verified["manifest"]["database"]
     exists = True
@@ -67,28 +117,112 @@ def plan(conn, tools, request):
             raise
         exists = False
         conn.probe(request.maintenance_db)  # can we create it?
-    return verified, database, exists
+    mechanism = rules.choose_mechanism(database, exists, request.replace, request.jobs, request.single_transaction)
+    if mechanism == "swap" and database == request.maintenance_db:
+        raise RecoveryError("replace: database cannot replace %s while it is also maintenance_db, the database the"
+                            " swap connects to." % database, fix="set maintenance_db to another database (postgres).")
+    check_session_settings(conn, request.session_settings, database if exists else request.maintenance_db)
+    roles = existing_roles(conn, request.maintenance_db)
+    new_role = bool(request.owner) and request.owner not in roles
+    missing = rules.missing_roles(archive_roles(request, verified["manifest"], tools), roles, request.owner)
+    if missing:
+        raise rules.missing_roles_error(missing, conn.where())
+    if mechanism == "swap":
+        count, applications = pg_db_swap.other_sessions(conn, database, request.maintenance_db)
+        if count:
+            raise rules.sessions_error(database, count, applications)
+    return {"verified": verified, "database": database, "exists": exists, "mechanism": mechanism,
+            "new_role": new_role}
+
+
+class _Created(object):
+    """What this run created, dropped again (newest first) when the restore fails."""
+
+    def __init__(self, conn, maintenance_db):
+        self.conn = conn
+        self.maintenance_db = maintenance_db
+        self.items = []
+
+    def add(self, kind, name):
+        self.items.append((kind, name))
+
+    def forget(self, kind, name):
+        self.items.remove((kind, name))
+
+    def undo(self):
+        dropped, left = [], []
+        for kind, name in reversed(self.items):
+            try:
+                (pg_db_swap.drop if kind == "database" else pg_db_swap.drop_role)(self.conn, name, self.maintenance_db)
+                dropped.append((kind, name))
+            except RecoveryError:
+                left.append((kind, name))
+        return dropped, left
 
 
 def restore(conn, tools, request):
-    verified, database, exists = plan(conn, tools, request)
-    # The dump's ALTER ... OWNER TO statements need the owner role, whether or not the database exists.
-    created_role = bool(request.owner) and not conn.role_exists(request.owner, request.maintenance_db)
-    if created_role:
-        conn.create_role(request.owner, request.maintenance_db)
-    if not exists:
-        conn.create_database(database, request.maintenance_db, request.owner)
+    planned = plan(conn, tools, request)
+    database, mechanism = planned["database"], planned["mechanism"]
+    created = _Created(conn, request.maintenance_db)
     started = time.time()
-    argv = [tools.path("pg_restore"), "--no-password", "--dbname=%s" % conninfo_dbname(database),
-            "--jobs=%d" % request.jobs]
-    if request.clean:
-        argv += ["--clean", "--if-exists"]
-    if request.single_transaction:
-        argv.append("--single-transaction")
-    if request.no_owner:
-        argv.append("--no-owner")
-    if request.exit_on_error:
-        argv.append("--exit-on-error")
+    warnings = []
+    try:
+        # The dump's ALTER ... OWNER TO statements need the owner role, whether or not the database exists.
+        if planned["new_role"]:
+            conn.create_role(request.owner, request.maintenance_db)
+            created.add("role", request.owner)
+        if mechanism == "create":
+            conn.create_database(database, request.maintenance_db, request.owner)
+            created.add("database", database)
+            run_pg_restore(conn, tools, request, planned["verified"], database, clean=request.clean,
+                           single_transaction=bool(request.single_transaction))
+        elif mechanism == "transaction":
+            run_pg_restore(conn, tools, request, planned["verified"], database, clean=request.clean,
+                           single_transaction=True)
+        else:
+            warnings = replace_database(conn, tools, request, planned["verified"], database, created)
+    except Exception as exc:  # whatever stopped it, what this run created goes
+        error = exc if isinstance(exc, RecoveryError) else RecoveryError("%s: %s" % (type(exc).__name__, exc))
+        dropped, left = created.undo()
+        state, changed = rules.failure_state(mechanism, database, dropped, left)
+        facts = dict(error.facts, changed=changed, target_state=state)
+        raise RecoveryError("%s Target: %s." % (error.message, state), fix=error.fix, **facts)
+    return {"database": database, "created_database": not planned["exists"], "created_owner_role": planned["new_role"],
+            "verified": planned["verified"], "mechanism": mechanism, "warnings": warnings,
+            "duration_seconds": round(time.time() - started, 3)}
+
+
+def replace_database(conn, tools, request, verified, database, created):
+    """Restore into a scratch database and swap it in; returns warnings (a previous copy left behind)."""
+    pid = os.getpid()
+    scratch = rules.scratch_name(database, pid)
+    pg_db_swap.create_like(conn, database, scratch, request.maintenance_db)
+    created.add("database", scratch)
+    run_pg_restore(conn, tools, request, verified, scratch, clean=False,
+                   single_transaction=bool(request.single_transaction))
+    differences = pg_db_swap.carry_over(conn, database, scratch, request.maintenance_db)
+    if differences:
+        raise RecoveryError("the restored copy of %s could not be given the same %s as the database it replaces."
+                            % (database, differences),
+                            fix="compare the two in pg_database and report it; until then restore with replace:"
+                                " objects and jobs: 1.")
+    previous = rules.scratch_name(database, pid, "previous")
+    try:
+        pg_db_swap.swap(conn, database, scratch, previous, request.maintenance_db)
+    except RecoveryError as exc:
+        raise classify_failure(conn, exc.facts.get("stderr", str(exc)), database)
+    created.forget("database", scratch)  # it is the target now
+    try:
+        pg_db_swap.drop(conn, previous, request.maintenance_db)
+    except RecoveryError as exc:
+        return ["the restore is complete, but the previous database, renamed %s, could not be dropped (%s); drop it"
+                " when you no longer need it." % (previous, exc)]
+    return []
+
+
+def run_pg_restore(conn, tools, request, verified, database, clean, single_transaction):
+    argv = rules.restore_argv(tools.path("pg_restore"), conninfo_dbname(database), request.jobs, clean,
+                              single_transaction, request.no_owner, request.exit_on_error)
     env = conn.env(database, {"PGOPTIONS": pgoptions(request.session_settings)})
     manifest = verified["manifest"]
     pre = archive_reader_stages(request.path, manifest, tools)
@@ -115,16 +249,9 @@ def restore(conn, tools, request):
         else:
             check_access(conn, request.path, "-r", "read the archive")
             stages = [argv + [request.path]]
-        try:
-            run_pipeline(stages, env=env, run_as=conn.run_as, stdin_path=stdin_path)
-        except StageFailure as exc:
-            if os.path.basename(exc.argv[0]) != "pg_restore":
-                raise RecoveryError("%s failed while feeding the restore: %s" % (
-                    os.path.basename(exc.argv[0]), exc.stderr.strip()), fix="check the archive with state=verify.")
-            raise conn.classify(exc.stderr, database, action="restore")
+        run_pipeline(stages, env=env, run_as=conn.run_as, stdin_path=stdin_path, pass_fds=conn.pass_fds)
+    except StageFailure as exc:  # zstd's complaint about a damaged stream counts as much as pg_restore's
+        raise classify_failure(conn, exc.stderr, database)
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
-    return {"database": database, "created_database": not exists, "created_owner_role": created_role,
-            "verified": verified,
-            "duration_seconds": round(time.time() - started, 3)}

@@ -106,7 +106,7 @@ class _Feeder(object):
 
 
 def run_pipeline(stages, env=None, run_as=None, stdin_path=None, sink=None, cwd=None,
-                 upstream_may_see_closed_pipe=False, feed=None):
+                 upstream_may_see_closed_pipe=False, feed=None, pass_fds=()):
     """Run stages (a list of argv lists) as stage1 | stage2 | ...
 
     With a sink, the last stdout is streamed into sink.write() and None is
@@ -118,6 +118,7 @@ def run_pipeline(stages, env=None, run_as=None, stdin_path=None, sink=None, cwd=
     With upstream_may_see_closed_pipe, a non-last stage killed by SIGPIPE
     (its reader finished early, like ``zstd -dc | pg_restore --list``) is
     not a failure when the last stage succeeded.
+    pass_fds are inherited by every stage (a PGPASSFILE=/dev/fd/N in env).
     """
     preexec = run_as.preexec if run_as else None
     procs = []
@@ -133,7 +134,7 @@ def run_pipeline(stages, env=None, run_as=None, stdin_path=None, sink=None, cwd=
             errfile = tempfile.TemporaryFile()
             errfiles.append(errfile)
             proc = subprocess.Popen(argv, stdin=previous, stdout=subprocess.PIPE, stderr=errfile,
-                                    env=env, preexec_fn=preexec, cwd=cwd, close_fds=True)
+                                    env=env, preexec_fn=preexec, cwd=cwd, close_fds=True, pass_fds=pass_fds)
             if previous not in (subprocess.DEVNULL,) and hasattr(previous, "close"):
                 previous.close()  # the child holds it now; closing ours lets SIGPIPE/EOF travel
             if feeder is None and feed is not None:
@@ -181,9 +182,10 @@ def run_pipeline(stages, env=None, run_as=None, stdin_path=None, sink=None, cwd=
     return None if sink is not None else b"".join(output)
 
 
-def run(argv, env=None, run_as=None, stdin_bytes=None, cwd=None):
-    """Run one command, feeding stdin_bytes; returns (rc, stdout, stderr) as text."""
+def run(argv, env=None, run_as=None, stdin_bytes=None, cwd=None, pass_fds=()):
+    """Run one command, feeding stdin_bytes; returns (rc, stdout, stderr) as text. The child inherits pass_fds."""
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=env, preexec_fn=run_as.preexec if run_as else None, cwd=cwd, close_fds=True)
+                            env=env, preexec_fn=run_as.preexec if run_as else None, cwd=cwd, close_fds=True,
+                            pass_fds=pass_fds)
     out, err = proc.communicate(stdin_bytes)
     return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")

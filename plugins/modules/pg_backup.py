@@ -13,8 +13,11 @@ description:
   - Computes the SHA-256 of the archive while it is written and records it, with the server and tool versions
     and the object count, in a manifest C(<archive>.manifest.json) beside the archive. The manifest is published
     last, so an archive without one is incomplete and is refused by O(state=verify) and O(state=restore).
-  - O(state=restore) verifies the archive (size, checksum, table of contents, tool version) before it touches
-    the target database, then runs C(pg_restore --clean --if-exists), in place or into another database or host.
+  - O(state=restore) verifies the archive (size, checksum, table of contents, tool version), the roles its objects
+    need and O(restore_session_settings) before it creates or changes anything, then restores all or nothing, in
+    place or into another database or host. Into an existing database it runs C(pg_restore --clean --if-exists
+    --single-transaction) (O(replace=objects)), or restores into a scratch database that replaces the target
+    whole in one renaming transaction (O(replace=database)). A failure drops whatever the run created.
   - Archives stay readable by the standard tools, for example C(pg_restore -l x.dump) or
     C(zstd -dc x.dump.zst | pg_restore -l).
 author:
@@ -25,7 +28,11 @@ extends_documentation_fragment:
   - vaultops.recovery.attributes
 attributes:
   check_mode:
-    details: Verifies, probes the server read-only and reports the archive path and target it would use.
+    details:
+    - Verifies, probes the server read-only and reports the archive path, target and restore mechanism it would use.
+    - A restore fails in check mode for what the real run would refuse before changing anything (roles the archive
+      needs that do not exist, RV(missing_roles); a refused O(restore_session_settings) value; other sessions on a
+      database that O(replace=database) would replace).
 options:
   state:
     description:
@@ -80,6 +87,8 @@ options:
   jobs:
     description:
       - Parallel jobs. For O(state=dump) only with O(format=directory); for O(state=restore) with either format.
+      - A restore into an existing database with more than one job needs O(replace=database): parallel workers commit
+        on their own connections, so they cannot restore objects in place all-or-nothing.
       - A zstd-compressed archive restored with more than one job is unpacked to a scratch directory beside it first,
         because pg_restore's workers reopen the archive by name.
     type: int
@@ -91,9 +100,29 @@ options:
     description: Manifest of O(path) when it is not C(<path>.manifest.json).
     type: path
   clean:
-    description: Drop objects before recreating them (C(--clean --if-exists)), as in the seeds' manual restore.
+    description:
+      - Drop objects before recreating them (C(--clean --if-exists)), as in the seeds' manual restore.
+      - It drops only the objects the archive contains; tables, functions or schemas created after the backup stay.
+        Use O(replace=database) for an exact copy.
     type: bool
     default: true
+  replace:
+    description:
+      - How a restore into an existing database replaces it, all or nothing either way.
+      - V(objects) restores the archive's objects over the database in one transaction (C(pg_restore --clean
+        --if-exists --single-transaction)); PostgreSQL rolls a failure back, leaving the database as it was. Objects
+        that are not in the archive stay. Needs O(jobs=1).
+      - V(database) gives an exact copy. It restores (with O(jobs) workers) into a scratch database
+        C(<database>.vaultops-restore-<pid>) created like the target (owner, encoding, locale, tablespace), copies
+        the target's grants, C(ALTER DATABASE ... SET) settings, comment and connection limit to it, and swaps the
+        names in one transaction only when all of that succeeded; the previous database is then dropped. A failure
+        drops the scratch database, leaving the target untouched. It needs no other sessions on the target (the
+        rename waits for none: it is refused up front, naming them) and room for a second copy of the database.
+      - Ignored when the database does not exist yet (O(create_database)): it is created, and dropped again if the
+        restore fails.
+    type: str
+    default: objects
+    choices: [objects, database]
   create_database:
     description: Create O(database) when it does not exist (a redirected restore to a new server or name).
     type: bool
@@ -121,20 +150,24 @@ options:
     default: postgres
   single_transaction:
     description:
-      - Restore in one transaction, so a failed restore changes nothing. Cannot be combined with O(jobs) above 1.
+      - Restore in one transaction. Cannot be combined with O(jobs) above 1.
+      - Unset, a restore into an existing database with O(replace=objects) always runs in one transaction (V(false)
+        is refused there); a new or scratch database does not need one, because it is dropped when the restore fails.
     type: bool
-    default: false
   no_owner:
     description: Do not restore object ownership (C(--no-owner)), for targets that lack the source's roles.
     type: bool
     default: false
   exit_on_error:
-    description: Stop at the first error instead of continuing and reporting the count at the end.
+    description:
+      - Stop at the first error instead of continuing and reporting the count at the end.
+      - A restore in one transaction always stops at the first error.
     type: bool
     default: true
   restore_session_settings:
     description:
       - PostgreSQL settings for the restore's sessions, passed as C(PGOPTIONS).
+      - The server checks them on a throwaway session before anything is created, so a bad value fails naming it.
       - "For example C(maintenance_work_mem=512MB), so index builds sort in memory."
     type: dict
     default: {}
@@ -172,7 +205,7 @@ EXAMPLES = r"""
     state: verify
     path: "{{ wallet_dump.path }}"
 
-- name: Restore in place (seed - pg_restore --clean --if-exists)
+- name: Restore in place in one transaction (seed - pg_restore --clean --if-exists, all or nothing)
   vaultops.recovery.pg_backup:
     state: restore
     path: /var/backups/postgresql/wallet-backup-20261121-101500.dump
@@ -192,6 +225,16 @@ EXAMPLES = r"""
     jobs: 2
     restore_session_settings:
       maintenance_work_mem: 512MB
+
+- name: Disaster restore - an exact copy of the archive with four jobs, swapped in only when complete
+  vaultops.recovery.pg_backup:
+    state: restore
+    path: "{{ wallet_dump.path }}"
+    replace: database
+    jobs: 4
+    login_host: db.example.internal
+    login_user: postgres
+    login_password: "{{ vault_pg_password }}"
 """
 
 RETURN = r"""
@@ -235,6 +278,15 @@ server_version:
   description: Server version of the database dumped (or probed in check mode).
   returned: O(state=dump)
   type: str
+removed_stale_partials:
+  description:
+    - Hidden C(.<name>.<random>.partial) files and directories that killed runs left in O(dest_dir) and this run
+      removed before writing (in check mode, the ones it would remove).
+    - Only entries no live run holds are removed; a dump running at the same time keeps its partial file locked.
+  returned: O(state=dump)
+  type: list
+  elements: str
+  sample: [.wallet-backup-20261121-101500.dump.k3j9x_2a.partial]
 created_database:
   description: Whether the restore created O(database).
   returned: O(state=restore)
@@ -255,6 +307,29 @@ plan:
   description: In check mode, what the task would do.
   returned: check mode
   type: str
+mechanism:
+  description:
+    - How the restore stayed (or would stay) all-or-nothing. V(create) restored into a database it created (dropped
+      on failure); V(transaction) restored in one transaction; V(swap) restored into a scratch database and swapped
+      names (O(replace=database)).
+  returned: O(state=restore)
+  type: str
+  sample: transaction
+missing_roles:
+  description:
+    - Roles that the archive's objects need (as owners, unless O(no_owner), or grantees) and that do not exist on the
+      target. A restore with any is refused before anything changes, in check mode too; empty on success.
+  returned: O(state=restore), also on that failure
+  type: list
+  elements: str
+  sample: [app_owner]
+target_state:
+  description:
+    - After a failed restore that had begun to change things, what state it left. C(changed) is V(true) only when
+      something this run created could not be dropped again.
+  returned: failure of O(state=restore) after the first change
+  type: str
+  sample: "unchanged: the restore ran in one transaction that PostgreSQL rolled back"
 """
 
 import time
@@ -265,9 +340,11 @@ from ansible_collections.vaultops.recovery.plugins.module_utils import pg_dumper
 from ansible_collections.vaultops.recovery.plugins.module_utils.client_tools import ClientTools
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_manifest import manifest_path_for
+from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import stale_partials
 from ansible_collections.vaultops.recovery.plugins.module_utils.pg_archive import verify_archive
 from ansible_collections.vaultops.recovery.plugins.module_utils.pg_connection import (
     PgConnection, postgres_connection_argument_spec)
+from ansible_collections.vaultops.recovery.plugins.module_utils.pg_restore_rules import MECHANISMS
 
 
 def argument_spec():
@@ -286,11 +363,12 @@ def argument_spec():
         path=dict(type="path"),
         manifest=dict(type="path"),
         clean=dict(type="bool", default=True),
+        replace=dict(type="str", default="objects", choices=["objects", "database"]),
         create_database=dict(type="bool", default=False),
         owner=dict(type="str"),
         verify_checksum=dict(type="bool", default=True),
         maintenance_db=dict(type="str", default="postgres"),
-        single_transaction=dict(type="bool", default=False),
+        single_transaction=dict(type="bool"),
         no_owner=dict(type="bool", default=False),
         exit_on_error=dict(type="bool", default=True),
         restore_session_settings=dict(type="dict", default={}),
@@ -314,11 +392,12 @@ def run_dump(module, conn, tools):
     if module.check_mode:
         server = pg_dumper.precheck(conn, request)
         return dict(changed=True, path=request.path, manifest=manifest_path_for(request.path), database=p["database"],
-                    server_version=server["server_version"],
+                    server_version=server["server_version"], removed_stale_partials=stale_partials(p["dest_dir"]),
                     plan="would dump database %s (%d bytes on the server) from %s to %s" % (
                         p["database"], server["database_size"], conn.where(), request.path))
-    manifest, manifest_path = pg_dumper.dump(conn, tools, request)
+    manifest, manifest_path, removed = pg_dumper.dump(conn, tools, request)
     return dict(changed=True, path=request.path, manifest=manifest_path, manifest_data=manifest,
+                removed_stale_partials=removed,
                 sha256=manifest["sha256"], size=manifest["size"], archive_size=manifest["size"],
                 object_count=manifest["object_count"],
                 database=p["database"], server_version=manifest["server_version"])
@@ -337,21 +416,25 @@ def run_restore(module, conn, tools):
         p["path"], database=p["database"], manifest_path=p["manifest"], jobs=p["jobs"], clean=p["clean"],
         create_database=p["create_database"], single_transaction=p["single_transaction"], no_owner=p["no_owner"],
         exit_on_error=p["exit_on_error"], session_settings=p["restore_session_settings"],
-        maintenance_db=p["maintenance_db"], owner=p["owner"], verify_checksum=p["verify_checksum"])
+        maintenance_db=p["maintenance_db"], owner=p["owner"], verify_checksum=p["verify_checksum"],
+        replace=p["replace"])
     if module.check_mode:
-        verified, database, exists = pg_restorer.plan(conn, tools, request)
-        new_role = bool(p["owner"]) and not conn.role_exists(p["owner"], p["maintenance_db"])
+        planned = pg_restorer.plan(conn, tools, request)
+        database, exists, new_role = planned["database"], planned["exists"], planned["new_role"]
         creates = ("create the role %s and " % p["owner"] if new_role else "") + (
             "create the database%s and " % (" owned by %s" % p["owner"] if p["owner"] else "") if not exists else "")
         result = dict(changed=True, database=database, created_database=not exists, created_owner_role=new_role,
-                      plan="would %srestore %s into database %s at %s%s" % (
-                          creates, p["path"], database, conn.where(),
-                          " dropping the objects it recreates (--clean --if-exists)" if p["clean"] else ""))
-        result.update(archive_facts(verified))
+                      mechanism=planned["mechanism"], missing_roles=[],
+                      plan="would %srestore %s into database %s at %s: %s" % (
+                          creates, p["path"], database, conn.where(), MECHANISMS[planned["mechanism"]]))
+        result.update(archive_facts(planned["verified"]))
         return result
     restored = pg_restorer.restore(conn, tools, request)
+    for warning in restored["warnings"]:
+        module.warn(warning)
     result = dict(changed=True, database=restored["database"], created_database=restored["created_database"],
-                  created_owner_role=restored["created_owner_role"])
+                  created_owner_role=restored["created_owner_role"], mechanism=restored["mechanism"],
+                  missing_roles=[])
     result.update(archive_facts(restored["verified"]))
     return result
 
