@@ -20,7 +20,7 @@ import tempfile
 import time
 
 from ansible_collections.vaultops.recovery.plugins.module_utils import (
-    path_listing, path_manifest, path_safety, path_tar, state_tree)
+    fs_errors, path_listing, path_manifest, path_safety, path_tar, state_tree)
 from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_manifest import manifest_path_for
 from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
     AtomicFile, check_writable_directory, write_json_atomic)
@@ -128,9 +128,10 @@ def _failure(exc, request, written):
     if name == "tar" and path_tar.changed_while_read(exc.stderr):
         return RecoveryError("files changed while they were archived (%s), so the archive would not be one"
                              " consistent point in time; nothing was published." % detail, fix=STOP_SERVICES)
-    if "No space left on device" in (exc.stderr or ""):
-        return RecoveryError("%s ran out of space; nothing was published." % request["dest_dir"],
-                             fix="free space there or point dest_dir at a larger volume.")
+    full = fs_errors.from_stderr(exc.stderr, request["dest_dir"], "%s failed while archiving" % name,
+                                 "Nothing was published.")
+    if full is not None:
+        return full
     if name == "tar" and "Permission denied" in (exc.stderr or ""):
         return RecoveryError("tar could not read everything (%s); nothing was published." % detail,
                              fix="run the task as root (become: true).")

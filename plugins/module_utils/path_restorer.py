@@ -36,7 +36,7 @@ import stat
 import time
 
 from ansible_collections.vaultops.recovery.plugins.module_utils import (
-    artifact_manifest, dir_swap, path_listing, path_safety, path_tar, path_verifier, state_tree)
+    artifact_manifest, dir_swap, fs_errors, path_listing, path_safety, path_tar, path_verifier, state_tree)
 from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import DigestingReader
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run_pipeline
@@ -116,11 +116,14 @@ def _stage_failure(exc, targets, archive_path):
     if "Not found in archive" in stderr:
         return RecoveryError("%s does not match its manifest (%s). Nothing was changed." % (archive_path, detail),
                              fix="use an archive and manifest from the same backup copy.")
+    full = fs_errors.from_stderr(
+        stderr, ", ".join(sorted(set(os.path.dirname(target.path) for target in targets))),
+        "extracting %s from the archive failed" % ", ".join(target.rel for target in targets),
+        "The partly extracted copies were removed and nothing was changed.")
+    if full is not None:
+        return full
     if "Cannot change ownership" in stderr or "Operation not permitted" in stderr:
         fix = "run the task as root (become: true); owners and modes must be restored exactly."
-    elif "No space left on device" in stderr:
-        fix = "free space on the file system of %s and run again." % ", ".join(
-            sorted(set(os.path.dirname(target.path) for target in targets)))
     else:
         fix = "fix what %s reports and run again." % os.path.basename(exc.argv[0])
     return RecoveryError("extracting %s from the archive failed (%s). Nothing was changed." % (
