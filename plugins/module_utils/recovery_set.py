@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_manifest import MANIFEST_SUFFIX
 from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import sha256_file, write_json_atomic
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.regular_file import require_regular
 
 SET_MANIFEST = "manifest.json"
 SET_KIND = "vaultops_recovery_set"
@@ -37,9 +38,7 @@ def _walk_files(set_dir):
             rel = os.path.relpath(path, set_dir)
             if rel in (SET_MANIFEST, SET_MANIFEST + ".asc") or filename.endswith(".partial"):
                 continue
-            if os.path.islink(path) or not os.path.isfile(path):
-                raise RecoveryError("%s is not a regular file; a recovery set holds regular files only." % path,
-                                    fix="remove it from the set directory.")
+            require_regular(path)
             yield rel, path
 
 

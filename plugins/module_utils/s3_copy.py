@@ -144,7 +144,7 @@ def check_copy(reader, concurrency):
     versions = [entry for entry in index["entries"] if not entry.get("delete_marker")]
     problems = [p for p in run_groups([[entry] for entry in versions], lambda group: reader.check(group[0]),
                                       concurrency) if p]
-    problems.extend("%s is not in the index" % path for path in reader.strays(versions))
+    problems.extend(reader.strays(versions))
     if problems:
         shown = "; ".join(problems[:_MAX_LISTED_PROBLEMS])
         more = " (and %d more)" % (len(problems) - _MAX_LISTED_PROBLEMS) if len(problems) > _MAX_LISTED_PROBLEMS else ""

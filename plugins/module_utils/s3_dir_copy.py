@@ -10,14 +10,18 @@ renamed to its name when every body and the index are written, and the
 manifest is published last. Abandoning a copy removes what it wrote.
 """
 
+import hashlib
 import os
+import stat
 import tempfile
 
 from ansible_collections.vaultops.recovery.plugins.module_utils import artifact_manifest, s3_copy_index
 from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
-    AtomicFile, check_writable_directory, fsync_directory, sha256_file, write_bytes_atomic, write_json_atomic)
+    AtomicFile, check_writable_directory, fsync_directory, write_bytes_atomic, write_json_atomic)
 from ansible_collections.vaultops.recovery.plugins.module_utils.dir_swap import remove_tree
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.regular_file import (
+    kind_of, open_below, sha256_below)
 from ansible_collections.vaultops.recovery.plugins.module_utils.s3_object_path import (
     OBJECTS_DIR, checked_path, storage_path)
 from ansible_collections.vaultops.recovery.plugins.module_utils.s3_object_read import read_version
@@ -100,9 +104,11 @@ class DirectoryCopyReader(object):
             self.path, self.manifest_path, s3_copy_index.PRODUCER, s3_copy_index.MANIFEST_REQUIRED_KEYS,
             s3_copy_index.MANIFEST_VERSION, kind=s3_copy_index.KIND)
         index_path = os.path.join(self.path, s3_copy_index.INDEX_NAME)
-        artifact_manifest.check_file(index_path, self.manifest)
-        with open(index_path, "rb") as handle:
-            self.index = s3_copy_index.decode_index(handle.read(), index_path, self.manifest)
+        artifact_manifest.check_size(index_path, self.manifest)
+        with open_below(self.path, s3_copy_index.INDEX_NAME) as handle:
+            data = handle.read()
+        artifact_manifest.check_digest(index_path, hashlib.sha256(data).hexdigest(), self.manifest)
+        self.index = s3_copy_index.decode_index(data, index_path, self.manifest)
         return self.manifest, self.index
 
     def body_path(self, entry):
@@ -110,10 +116,13 @@ class DirectoryCopyReader(object):
 
     def check(self, entry):
         """None when the stored body has the index's size and SHA-256, else what is wrong."""
-        path = self.body_path(entry)
-        if not os.path.isfile(path):
+        self.body_path(entry)
+        try:
+            digest, size = sha256_below(self.path, entry["path"])
+        except FileNotFoundError:
             return "%r version %s: %s is missing" % (entry["key"], entry["version_id"], entry["path"])
-        digest, size = sha256_file(path)
+        except RecoveryError as exc:
+            return "%r version %s: %s" % (entry["key"], entry["version_id"], exc.message.rstrip("."))
         if size != entry["size"]:
             return "%r version %s: %s has %d bytes, the index says %d" % (
                 entry["key"], entry["version_id"], entry["path"], size, entry["size"])
@@ -123,19 +132,33 @@ class DirectoryCopyReader(object):
         return None
 
     def strays(self, entries):
-        """Files under objects/ that no index entry names."""
+        """What under objects/ no index entry names, and whatever there is neither a directory nor a regular file."""
         expected = set(entry["path"] for entry in entries if not entry.get("delete_marker"))
+        objects = os.path.join(self.path, OBJECTS_DIR)
+        if not os.path.lexists(objects):
+            return []
+        mode = os.lstat(objects).st_mode
+        if not stat.S_ISDIR(mode):
+            return ["%s is %s, not a directory" % (OBJECTS_DIR, kind_of(mode))]
         found = []
-        for dirpath, dirnames, filenames in os.walk(os.path.join(self.path, OBJECTS_DIR)):
-            dirnames.sort()
-            for filename in sorted(filenames):
-                relative = os.path.relpath(os.path.join(dirpath, filename), self.path).replace(os.sep, "/")
-                if relative not in expected:
-                    found.append(relative)
+        for dirpath, dirnames, filenames in os.walk(objects):
+            # Only objects/<xx> may be directories. os.walk lists a link to a directory among dirnames and
+            # never enters it: judge it as an entry.
+            odd = [name for name in dirnames if dirpath != objects or os.path.islink(os.path.join(dirpath, name))]
+            dirnames[:] = sorted(set(dirnames) - set(odd))
+            for name in sorted(odd + filenames):
+                path = os.path.join(dirpath, name)
+                relative = os.path.relpath(path, self.path).replace(os.sep, "/")
+                mode = os.lstat(path).st_mode
+                if not stat.S_ISREG(mode):
+                    found.append("%s is %s, not a regular file" % (relative, kind_of(mode)))
+                elif relative not in expected:
+                    found.append("%s is not in the index" % relative)
         return found
 
     def open_body(self, entry):
-        return open(self.body_path(entry), "rb")
+        self.body_path(entry)
+        return open_below(self.path, entry["path"])
 
     def describe(self):
         return self.path
