@@ -8,12 +8,17 @@ from ansible_collections.vaultops.recovery.plugins.module_utils.errors import Re
 
 RDS_PERMISSIONS = ("rds:DescribeDBInstances, rds:DescribeDBSnapshots, rds:CreateDBSnapshot, rds:AddTagsToResource,"
                    " rds:ListTagsForResource, rds:ModifyDBInstance, rds:RestoreDBInstanceFromDBSnapshot,"
-                   " rds:RestoreDBInstanceToPointInTime")
+                   " rds:RestoreDBInstanceToPointInTime, rds:DescribeDBSubnetGroups, rds:DescribeDBParameterGroups,"
+                   " rds:DescribeOptionGroups, rds:RemoveTagsFromResource, rds:DeleteDBInstance")
 
 
 class RdsConnection(AwsConnection):
     def __init__(self, params):
         super(RdsConnection, self).__init__(params, "rds", label="RDS")
+
+    def operation_model(self, operation):
+        """botocore's model of an RDS API operation (its parameters and their types)."""
+        return self.client.meta.service_model.operation_model(operation)
 
     def permissions_hint(self, action, where, **context):
         return "use credentials (%s) whose IAM policy allows %s." % (self.credential_options(), RDS_PERMISSIONS)

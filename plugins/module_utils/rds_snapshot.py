@@ -11,7 +11,7 @@ security groups, parameter group, class, Multi-AZ, public access, port) are take
 or else from the snapshot's original instance, because RDS would otherwise use the default VPC and group.
 """
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import snapshot_naming
+from ansible_collections.vaultops.recovery.plugins.module_utils import rds_replace, rds_request, snapshot_naming
 from ansible_collections.vaultops.recovery.plugins.module_utils.aws_client import error_code
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.rds_connection import RdsConnection
@@ -20,8 +20,15 @@ from ansible_collections.vaultops.recovery.plugins.module_utils.waiter import wa
 TAG_CREATED_BY = "vaultops-created-by"
 TAG_RESTORED_FROM = "vaultops-restored-from"
 TAG_RESTORE_TIME = "vaultops-restore-time"
-TAG_REPLACED_BY = "vaultops-replaced-by"
+TAG_REPLACED_BY = rds_replace.TAG_REPLACED_BY
 CREATED_BY = "vaultops.recovery.managed_snapshot"
+FROM_SNAPSHOT = "RestoreDBInstanceFromDBSnapshot"
+TO_POINT_IN_TIME = "RestoreDBInstanceToPointInTime"
+METHODS = {FROM_SNAPSHOT: "restore_db_instance_from_db_snapshot",
+           TO_POINT_IN_TIME: "restore_db_instance_to_point_in_time"}
+# Parameters the module fills in from its own options; restore_options may not set them.
+MODULE_SET_KEYS = ("DBInstanceIdentifier", "DBSnapshotIdentifier", "SourceDBInstanceIdentifier",
+                   "TargetDBInstanceIdentifier", "RestoreTime", "UseLatestRestorableTime", "Tags")
 _FAILED_STATES = ("failed", "incompatible-restore", "incompatible-parameters", "incompatible-network",
                   "incompatible-option-group", "inaccessible-encryption-credentials", "deleting", "storage-full")
 
@@ -156,52 +163,91 @@ class RdsSnapshots(object):
                     " (the old one is renamed, never deleted).")
         return None, found
 
-    def _rename(self, old, reason):
-        """Frees the name of `old` by renaming it; returns the new name."""
+    def wait_gone(self, name):
+        """Waits until no instance answers under name (renamed away or deleted)."""
+        wait_until(lambda: (self.instance(name) is None, "name still in use", None), "Freeing the name %s" % name,
+                   self.params["wait_timeout"], "wait_timeout", self.params["wait_interval"], **self.wait_hooks)
+
+    def _replaced_name(self, old):
+        """The name `old` will be renamed to; it must be free."""
         new_name = snapshot_naming.render(self.params["replaced_name_pattern"], "replaced_name_pattern", self.now,
                                           instance=old["DBInstanceIdentifier"], purpose=self.params["purpose"])
         if self.instance(new_name) is not None:
             raise RecoveryError("Cannot rename %s to %s: an instance of that name exists." % (
                 old["DBInstanceIdentifier"], new_name), fix="change replaced_name_pattern (add %H%M%S).")
-        if self.check_mode:
-            return new_name
-        self.conn.call("tag", "add_tags_to_resource", old["DBInstanceIdentifier"], ResourceName=old["DBInstanceArn"],
-                       Tags=_tag_list({TAG_REPLACED_BY: reason}))
-        self.conn.call("rename", "modify_db_instance", old["DBInstanceIdentifier"],
-                       DBInstanceIdentifier=old["DBInstanceIdentifier"], NewDBInstanceIdentifier=new_name,
-                       ApplyImmediately=True)
-        # The new name must answer before the old one is free for the restored instance.
-        self.wait_instance(new_name, always=True)
-        wait_until(lambda: (self.instance(old["DBInstanceIdentifier"]) is None, "old name still in use", None),
-                   "Freeing the name %s" % old["DBInstanceIdentifier"], self.params["wait_timeout"], "wait_timeout",
-                   self.params["wait_interval"], **self.wait_hooks)
         return new_name
 
-    def _restore(self, target, restored_from, restore_time, model, start, extra_facts):
+    def _check_references(self, request, options):
+        """The groups the restored instance will use must exist (inherited parameter and option groups are in use)."""
+        lookups = [("DBSubnetGroupName", "describe_db_subnet_groups", "DBSubnetGroups", "DB subnet group")]
+        if "DBParameterGroupName" in options:
+            lookups.append(("DBParameterGroupName", "describe_db_parameter_groups", "DBParameterGroups",
+                            "DB parameter group"))
+        if "OptionGroupName" in options:
+            lookups.append(("OptionGroupName", "describe_option_groups", "OptionGroupsList", "option group"))
+        for key, method, answer_key, what in lookups:
+            name = request.get(key)
+            if not name:
+                continue
+            try:
+                found = self.conn.call("read the %s" % what, method, name, **{key: name}).get(answer_key)
+            except RecoveryError as exc:
+                if not (error_code(exc) or "").endswith(("NotFound", "NotFoundFault")):
+                    raise
+                found = None
+            if not found:
+                origin = "restore_options" if key in options else "the instance it replaces or was taken from"
+                raise RecoveryError("The %s %s (%s, from %s) does not exist in %s." % (
+                    what, name, key, origin, self.conn.region),
+                    fix="set restore_options %s to an existing %s; nothing was changed." % (key, what))
+
+    def _restore(self, target, restored_from, restore_time, model, request, extra_facts):
+        """Restores with the operation and module-set parameters `request(replaced)` gives (replaced: the new name
+        of the instance being replaced, or None)."""
         done, replace = self._existing_target(target, restored_from, restore_time)
         facts = dict(extra_facts, target=target, restore_time=restore_time)
         if done is not None:
             done = self.wait_instance(target) or done
             return dict(facts, changed=False, **self._target_facts(done))
-        replaced = None
-        if replace is not None:
-            replaced = self._rename(replace, "%s@%s" % (restored_from, restore_time))
+        replaced = self._replaced_name(replace) if replace is not None else None
+        options = self.params.get("restore_options") or {}
+        tags = dict(self.params.get("tags") or {}, purpose=self.params["purpose"])
+        tags.update({TAG_CREATED_BY: CREATED_BY, TAG_RESTORED_FROM: restored_from, TAG_RESTORE_TIME: restore_time})
+        operation, fixed = request(replaced)
+        args = self._settings_from(replace or model)
+        args.update(options)
+        args.update(fixed, Tags=_tag_list(tags))
+        # Everything that can be refused is refused here, before the rename and in check mode alike.
+        operation_model = self.conn.operation_model(operation)
+        rds_request.check_request(args, operation_model)
+        self._check_references(args, options)
+        if replaced:
             facts["replaced_instance"] = replaced
         if self.check_mode:
             plan = "would restore %s (%s) to new RDS instance %s" % (restored_from, restore_time, target)
             if replaced:
                 plan = "would rename RDS instance %s to %s, then %s" % (target, replaced, plan[6:])
+            if options:
+                plan += " with restore_options %s" % ", ".join(sorted(options))
             return dict(facts, changed=True, plan=plan)
-        tags = dict(self.params.get("tags") or {}, purpose=self.params["purpose"])
-        tags.update({TAG_CREATED_BY: CREATED_BY, TAG_RESTORED_FROM: restored_from, TAG_RESTORE_TIME: restore_time})
-        args = self._settings_from(replace or model)
-        args.update(self.params.get("restore_options") or {})
-        args["Tags"] = _tag_list(tags)
-        started = start(replaced, args)
-        restored = self.wait_instance(target) or started
+
+        def restore():
+            started = self.conn.call("restore %s to" % restored_from, METHODS[operation], target, **args)["DBInstance"]
+            return self.wait_instance(target) or started
+        if replace is None:
+            restored = restore()
+        else:
+            restored = rds_replace.replace_and_restore(
+                self, replace, replaced, "%s@%s" % (restored_from, restore_time),
+                {TAG_RESTORED_FROM: restored_from, TAG_RESTORE_TIME: restore_time}, restore)
         return dict(facts, changed=True, **self._target_facts(restored))
 
+    def _check_option_keys(self, operation):
+        rds_request.check_option_keys(self.params.get("restore_options"), self.conn.operation_model(operation),
+                                      MODULE_SET_KEYS)
+
     def restore_snapshot(self):
+        self._check_option_keys(FROM_SNAPSHOT)
         name = snapshot_naming.check(self.params["snapshot_name"], "snapshot_name")
         snap = self.snapshot(name)
         if snap is None:
@@ -212,13 +258,13 @@ class RdsSnapshots(object):
         target = self.params.get("target") or self.params["instance"]
         model = self.instance(snap["DBInstanceIdentifier"]) if snap.get("DBInstanceIdentifier") else None
 
-        def start(_replaced, args):
-            return self.conn.call("restore snapshot %s to" % name, "restore_db_instance_from_db_snapshot", target,
-                                  DBInstanceIdentifier=target, DBSnapshotIdentifier=name, **args)["DBInstance"]
-        return self._restore(target, name, snapshot_naming.iso(snap.get("SnapshotCreateTime")), model, start,
+        return self._restore(target, name, snapshot_naming.iso(snap.get("SnapshotCreateTime")), model,
+                             lambda _replaced: (FROM_SNAPSHOT, dict(DBInstanceIdentifier=target,
+                                                                    DBSnapshotIdentifier=name)),
                              self._snapshot_facts(snap))
 
     def restore_point_in_time(self):
+        self._check_option_keys(TO_POINT_IN_TIME)
         source_name = self.params["instance"]
         target = self.params.get("target") or source_name
         restore_time = self.params.get("restore_time")
@@ -231,16 +277,14 @@ class RdsSnapshots(object):
             raise RecoveryError("RDS instance %s does not exist in %s." % (source_name, self.conn.region),
                                 fix="check instance and region.")
 
-        def start(replaced, args):
-            kwargs = dict(SourceDBInstanceIdentifier=replaced or source_name, TargetDBInstanceIdentifier=target)
+        def request(replaced):
+            fixed = dict(SourceDBInstanceIdentifier=replaced or source_name, TargetDBInstanceIdentifier=target)
             if when:
-                kwargs["RestoreTime"] = when
+                fixed["RestoreTime"] = when
             else:
-                kwargs["UseLatestRestorableTime"] = True
-            kwargs.update(args)
-            return self.conn.call("restore %s to a point in time as" % source_name,
-                                  "restore_db_instance_to_point_in_time", target, **kwargs)["DBInstance"]
-        return self._restore(target, source_name, label, source, start, dict(instance=source_name))
+                fixed["UseLatestRestorableTime"] = True
+            return TO_POINT_IN_TIME, fixed
+        return self._restore(target, source_name, label, source, request, dict(instance=source_name))
 
     @staticmethod
     def _check_window(source, when):

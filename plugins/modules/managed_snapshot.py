@@ -17,10 +17,13 @@ description:
     its name, id and timestamp so the playbook can record them.
   - O(state=restore) restores the snapshot O(snapshot_name). On AWS to O(target), a new instance, or - when O(target)
     is left out or equals O(instance) - to the same instance name. The existing instance is then first renamed to
-    O(replaced_name_pattern) (never deleted), so the restored one takes over its name and endpoint. The restored
-    instance gets the subnet group, security groups, parameter group, class, Multi-AZ, public access and port of
-    the instance it replaces (or of the snapshot's instance), so it lands in the same network; O(restore_options)
-    overrides them. On Azure a point-in-time restore at the backup's completion time to the new server O(target).
+    O(replaced_name_pattern) (never deleted), so the restored one takes over its name and endpoint. When any step
+    after that rename fails (the restore call, the wait, a restored instance that fails), the module deletes what it
+    restored under the name, renames the old instance back, waits until it is available under its name again and
+    fails with C(changed=true) and C(rolled_back=true); if the way back fails too, the message says where the old
+    instance is and the commands that put it back. The restored instance gets the subnet group, security groups,
+    parameter group, class, Multi-AZ, public access and port of the instance it replaces (or of the snapshot's
+    instance), so it lands in the same network; O(restore_options) overrides them. On Azure a point-in-time restore at the backup's completion time to the new server O(target).
   - O(state=point_in_time) restores O(instance) to O(restore_time) (AWS - the latest restorable time when left out)
     as O(target), with the same rules.
   - O(state=verify) checks that point-in-time restore is possible (backup retention, earliest or latest restore
@@ -40,8 +43,9 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     details:
-      - Reads the instance, snapshot and target and reports in RV(plan) what would be taken, renamed or restored; it
-        changes nothing.
+      - Reads the instance, snapshot and target, runs the same checks as a real run (O(restore_options) against the
+        RDS API, the subnet, parameter and option groups exist) and reports in RV(plan) what would be taken,
+        renamed or restored; it changes nothing.
 options:
   provider:
     description:
@@ -117,6 +121,13 @@ options:
       - AWS only. More parameters of the RDS restore call, with the API's names (for example C(DBInstanceClass),
         C(DBSubnetGroupName), C(VpcSecurityGroupIds), C(MultiAZ)); they override what is taken from the replaced or
         original instance.
+      - Checked before anything changes (in check mode too) against the RDS API's model of
+        C(RestoreDBInstanceFromDBSnapshot) or C(RestoreDBInstanceToPointInTime) in botocore - names (a misspelt one
+        fails, naming the closest valid name), value types - and that a C(DBSubnetGroupName),
+        C(DBParameterGroupName) or C(OptionGroupName) exists. Parameters the module sets itself (the identifiers,
+        C(RestoreTime), C(UseLatestRestorableTime), C(Tags)) are refused; use O(target), O(restore_time) and O(tags).
+      - The values are never shown (no_log), so secrets such as C(TdeCredentialPassword) may be passed; the keys
+        are shown in RV(plan).
     type: dict
   wait:
     description:
@@ -139,7 +150,9 @@ options:
 notes:
   - AWS needs the IAM actions rds:DescribeDBInstances, rds:DescribeDBSnapshots, rds:CreateDBSnapshot,
     rds:AddTagsToResource, rds:ListTagsForResource, rds:ModifyDBInstance, rds:RestoreDBInstanceFromDBSnapshot and
-    rds:RestoreDBInstanceToPointInTime.
+    rds:RestoreDBInstanceToPointInTime, rds:DescribeDBSubnetGroups, rds:DescribeDBParameterGroups,
+    rds:DescribeOptionGroups; and for the rollback of a failed restore to the same name rds:RemoveTagsFromResource and
+    rds:DeleteDBInstance (only ever for an instance this run restored).
   - Azure needs a role with Microsoft.DBforPostgreSQL/flexibleServers read and write and
     flexibleServers/backups read and write (for example Contributor on the resource group).
   - Azure restores keep the source's location, version and sizing; the new server's firewall, private DNS and
@@ -308,6 +321,12 @@ plan:
   description: In check mode, what the task would do.
   returned: check mode, when something would change
   type: str
+rolled_back:
+  description: On a failed AWS restore to the instance's own name after the old instance was renamed - V(true) when
+    it was renamed back and is available under its name again, V(false) when that failed too (then the message
+    says where it is and how to put it back). C(changed) is V(true) in both cases.
+  returned: failure after the rename
+  type: bool
 duration:
   description: Seconds the task took.
   returned: success
@@ -350,7 +369,8 @@ def argument_spec():
         target=dict(type="str"),
         replaced_name_pattern=dict(type="str", default="{instance}-replaced-%Y%m%d-%H%M%S"),
         restore_time=dict(type="str"),
-        restore_options=dict(type="dict"),
+        # Values may be secrets (TdeCredentialPassword): never echoed, the keys are.
+        restore_options=dict(type="dict", no_log=True),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=3600),
         wait_interval=dict(type="float", default=15),
