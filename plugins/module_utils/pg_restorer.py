@@ -132,7 +132,23 @@ def plan(conn, tools, request):
         if count:
             raise rules.sessions_error(database, count, applications)
     return {"verified": verified, "database": database, "exists": exists, "mechanism": mechanism,
-            "new_role": new_role}
+            "new_role": new_role, "reader": archive_reader(conn, request, verified["manifest"], tools)}
+
+
+def archive_reader(conn, request, manifest, tools):
+    """How pg_restore gets the archive, with os_user's access to it proven before anything changes."""
+    compressed = bool(archive_reader_stages(request.path, manifest, tools))
+    if compressed and request.jobs > 1:
+        # Parallel workers reopen the archive by name, so a compressed stream is unpacked beside it first.
+        check_access(conn, os.path.dirname(os.path.abspath(request.path)), "-x",
+                     "unpack the zstd archive beside it for a parallel restore")
+        return "unpack"
+    if compressed or (conn.run_as and manifest["format"] == "custom" and request.jobs == 1):
+        # We open the archive and hand it over on stdin (through zstd when compressed),
+        # so with os_user the OS user needs no access to the backup directory.
+        return "stdin"
+    check_access(conn, request.path, "-r", "read the archive")
+    return "path"
 
 
 class _Created(object):
@@ -174,13 +190,12 @@ def restore(conn, tools, request):
         if mechanism == "create":
             conn.create_database(database, request.maintenance_db, request.owner)
             created.add("database", database)
-            run_pg_restore(conn, tools, request, planned["verified"], database, clean=request.clean,
+            run_pg_restore(conn, tools, request, planned, database, clean=request.clean,
                            single_transaction=bool(request.single_transaction))
         elif mechanism == "transaction":
-            run_pg_restore(conn, tools, request, planned["verified"], database, clean=request.clean,
-                           single_transaction=True)
+            run_pg_restore(conn, tools, request, planned, database, clean=request.clean, single_transaction=True)
         else:
-            warnings = replace_database(conn, tools, request, planned["verified"], database, created)
+            warnings = replace_database(conn, tools, request, planned, database, created)
     except Exception as exc:  # whatever stopped it, what this run created goes
         error = exc if isinstance(exc, RecoveryError) else RecoveryError("%s: %s" % (type(exc).__name__, exc))
         dropped, left = created.undo()
@@ -192,13 +207,13 @@ def restore(conn, tools, request):
             "duration_seconds": round(time.time() - started, 3)}
 
 
-def replace_database(conn, tools, request, verified, database, created):
+def replace_database(conn, tools, request, planned, database, created):
     """Restore into a scratch database and swap it in; returns warnings (a previous copy left behind)."""
     pid = os.getpid()
     scratch = rules.scratch_name(database, pid)
     pg_db_swap.create_like(conn, database, scratch, request.maintenance_db)
     created.add("database", scratch)
-    run_pg_restore(conn, tools, request, verified, scratch, clean=False,
+    run_pg_restore(conn, tools, request, planned, scratch, clean=False,
                    single_transaction=bool(request.single_transaction))
     differences = pg_db_swap.carry_over(conn, database, scratch, request.maintenance_db)
     if differences:
@@ -220,20 +235,16 @@ def replace_database(conn, tools, request, verified, database, created):
     return []
 
 
-def run_pg_restore(conn, tools, request, verified, database, clean, single_transaction):
+def run_pg_restore(conn, tools, request, planned, database, clean, single_transaction):
     argv = rules.restore_argv(tools.path("pg_restore"), conninfo_dbname(database), request.jobs, clean,
                               single_transaction, request.no_owner, request.exit_on_error)
     env = conn.env(database, {"PGOPTIONS": pgoptions(request.session_settings)})
-    manifest = verified["manifest"]
-    pre = archive_reader_stages(request.path, manifest, tools)
+    pre = archive_reader_stages(request.path, planned["verified"]["manifest"], tools)
     scratch = None
     stdin_path = None
     try:
-        if pre and request.jobs > 1:
-            # Parallel workers reopen the archive by name, so a compressed stream is unpacked first.
-            scratch_parent = os.path.dirname(os.path.abspath(request.path))
-            check_access(conn, scratch_parent, "-x", "unpack the zstd archive beside it for a parallel restore")
-            scratch = tempfile.mkdtemp(prefix="vaultops-restore-", dir=scratch_parent)
+        if planned["reader"] == "unpack":
+            scratch = tempfile.mkdtemp(prefix="vaultops-restore-", dir=os.path.dirname(os.path.abspath(request.path)))
             plain = os.path.join(scratch, "archive.dump")
             with open(plain, "wb") as handle:
                 run_pipeline(pre, sink=handle)
@@ -241,13 +252,10 @@ def run_pg_restore(conn, tools, request, verified, database, clean, single_trans
                 os.chown(scratch, conn.run_as.uid, conn.run_as.gid)
                 os.chown(plain, conn.run_as.uid, conn.run_as.gid)
             stages = [argv + [plain]]
-        elif pre or (conn.run_as and manifest["format"] == "custom" and request.jobs == 1):
-            # We open the archive and hand it over on stdin (through zstd when compressed),
-            # so with os_user the OS user needs no access to the backup directory.
+        elif planned["reader"] == "stdin":
             stdin_path = request.path
             stages = [[tools.path("zstd"), "-q", "-d", "-c"], argv] if pre else [argv]
         else:
-            check_access(conn, request.path, "-r", "read the archive")
             stages = [argv + [request.path]]
         run_pipeline(stages, env=env, run_as=conn.run_as, stdin_path=stdin_path, pass_fds=conn.pass_fds)
     except StageFailure as exc:  # zstd's complaint about a damaged stream counts as much as pg_restore's

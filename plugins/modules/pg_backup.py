@@ -87,8 +87,8 @@ options:
   jobs:
     description:
       - Parallel jobs. For O(state=dump) only with O(format=directory); for O(state=restore) with either format.
-      - A restore into an existing database with more than one job needs O(replace=database): parallel workers commit
-        on their own connections, so they cannot restore objects in place all-or-nothing.
+      - A restore into an existing database with more than one job needs O(replace=database), because parallel workers
+        commit on their own connections and cannot restore objects in place all-or-nothing.
       - A zstd-compressed archive restored with more than one job is unpacked to a scratch directory beside it first,
         because pg_restore's workers reopen the archive by name.
     type: int
@@ -117,9 +117,9 @@ options:
         the target's grants, C(ALTER DATABASE ... SET) settings, comment and connection limit to it, and swaps the
         names in one transaction only when all of that succeeded; the previous database is then dropped. A failure
         drops the scratch database, leaving the target untouched. It needs no other sessions on the target (the
-        rename waits for none: it is refused up front, naming them) and room for a second copy of the database.
-      - Ignored when the database does not exist yet (O(create_database)): it is created, and dropped again if the
-        restore fails.
+        rename needs none; they are refused up front and named) and room for a second copy of the database.
+      - Ignored when the database does not exist yet (O(create_database)); it is then created, and dropped again if
+        the restore fails.
     type: str
     default: objects
     choices: [objects, database]

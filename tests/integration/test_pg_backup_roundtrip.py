@@ -112,6 +112,7 @@ def test_peer_auth_zstd_restore_needs_no_access_to_the_backup_directory(ansible,
     assert rich_db.facts("peer zstd ✓") == rich_db.facts()
 
     parallel = ansible.run(MODULE, dict(state="restore", path=result["path"], database="peer zstd ✓", jobs=2,
+                                        replace="database",
                                         login_unix_socket=pg_cluster.sockdir, port=pg_cluster.port,
                                         os_user="postgres"), name="restore-parallel")
     assert parallel.get("failed") and "OS user postgres cannot unpack" in parallel["msg"], parallel
