@@ -9,7 +9,7 @@ missing) and sensitive lists the secret strings the module must mask from any
 output on top of that (belt and braces: results never contain them).
 """
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import db_info_emp, db_info_plan
+from ansible_collections.vaultops.recovery.plugins.module_utils import db_info_emp, db_info_plan, db_info_target
 from ansible_collections.vaultops.recovery.plugins.module_utils.db_info_naming import SecretNaming
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.secret_store_aws import AwsSecretStore
@@ -120,6 +120,7 @@ def run(params, check_mode):
     if state == "update":
         if not params.get("db_host"):
             raise RecoveryError("state=update needs db_host.", fix="pass db_host, the new database server's host.")
+        db_info_target.check_connection(params["db_host"], params.get("db_port"), params.get("db_name"))
         return update(params, check_mode)
     if state == "rollback":
         return rollback(params, check_mode)

@@ -11,6 +11,8 @@ description:
   - After a B(redirected restore) of the Institutional Vault database (a new RDS instance or flexible server), the
     services must be told the new database host. Each service reads its connection from the secret
     C(<environment>.<namespace>.<service>.db-info) in AWS Secrets Manager or Azure Key Vault.
+  - O(db_host), O(db_port) and O(db_name) are checked first (host name or IP address, port range, database name
+    rules); a bad value fails with one error naming the option before any secret is read or written.
   - O(state=update) sets C(DB_HOST) (and C(DB_PORT), C(DB_NAME) when given) in the db-info secret of every service
     in O(services). Every other key and its value are kept byte for byte (only the text of those values is
     replaced, and the result is proven to differ in nothing else). A secret whose host already matches is not
@@ -94,15 +96,22 @@ options:
     description:
       - The new C(DB_HOST), for example the endpoint of the restored RDS instance or the host name of the restored
         flexible server. Required for O(state=update).
+      - A DNS host name (labels of 1 to 63 letters, digits and hyphens, not starting or ending with a hyphen, at
+        most 253 characters, an optional trailing dot) or an IPv4 or IPv6 address. Write IPv6 bare (C(fd00::5)),
+        as libpq takes it; brackets are refused. Anything else (spaces, quotes, newlines) fails before any secret
+        is read, in check mode too.
     type: str
   db_port:
     description:
       - The new C(DB_PORT). Left as it is when unset. A port stored as a JSON number stays a number, one stored
         as a string stays a string. A secret without C(DB_PORT) is refused when this is set.
+      - Must be from 1 to 65535; checked before any secret is read.
     type: int
   db_name:
     description:
       - The new C(DB_NAME). Left as it is when unset. A secret without C(DB_NAME) is refused when this is set.
+      - Must be 1 to 63 bytes (PostgreSQL cuts longer names) without control characters such as newlines or NUL;
+        checked before any secret is read.
     type: str
   rollback_versions:
     description:
