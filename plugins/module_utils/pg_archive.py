@@ -32,6 +32,24 @@ def load_manifest(archive_path, manifest_path=None):
     return artifact_manifest.load_manifest(archive_path, manifest_path, "pg_backup", REQUIRED_KEYS, MANIFEST_VERSION)
 
 
+def check_archive_name(archive_path, manifest, manifest_path):
+    """The manifest must be this archive's: it records the name the archive was published under.
+
+    A manifest copied beside another dump would otherwise only show as a checksum mismatch (or not at all when
+    the bytes happen to agree), hiding that the two files do not belong together.
+    """
+    name = os.path.basename(archive_path.rstrip("/"))
+    recorded = manifest.get("archive")
+    if not isinstance(recorded, str):
+        raise artifact_manifest.damaged(manifest_path, "records no archive name (pg_backup always writes one)")
+    if recorded != name:
+        raise RecoveryError(
+            "manifest %s belongs to archive %r, not to %r: the two files are not of one backup. Nothing was"
+            " changed." % (manifest_path, recorded, name),
+            fix="use the archive together with its own manifest (%s%s), or pass manifest: the manifest of %s."
+                % (name, artifact_manifest.MANIFEST_SUFFIX, name))
+
+
 def check_checksums(archive_path, manifest, checksum=True):
     """Size first (cheap, names truncation), then SHA-256 of every byte.
 
@@ -97,6 +115,7 @@ def verify_archive(archive_path, tools, manifest_path=None, checksum=True):
     if not os.path.exists(archive_path):
         raise RecoveryError("archive %s does not exist." % archive_path, fix="check path (and that the backup was fetched).")
     manifest, manifest_path = load_manifest(archive_path, manifest_path)
+    check_archive_name(archive_path, manifest, manifest_path)
     digest, size = check_checksums(archive_path, manifest, checksum)
     check_restore_tool(manifest, tools)
     entries = list_toc(archive_path, manifest, tools)
