@@ -7,7 +7,11 @@ name within a minute collides there (not on AWS); `wallet_db` removes those auto
 The secret key passed to the module is planted and must appear in no output.
 """
 
+import http.server
 import itertools
+import threading
+import urllib.error
+import urllib.request
 
 import boto3
 import pytest
@@ -45,6 +49,55 @@ def wallet_db(rds):
                            BackupRetentionPeriod=7, Port=5433)
     drop_automated_snapshots(rds)
     return name
+
+
+class FailingRdsProxy(object):
+    """Passes every request on to moto, except that it answers one RDS action with an API error.
+
+    It plays AWS running out of capacity for the instance class at restore time (InsufficientDBInstanceCapacity):
+    a failure after the rename that no check before it can foresee. The module only sees another endpoint_url.
+    """
+
+    def __init__(self, upstream, action, code="InsufficientDBInstanceCapacity",
+                 message="Cannot create a database instance because there is no capacity for the class."):
+        refused = ("Action=%s&" % action).encode()
+        error = ('<ErrorResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><Error><Type>Sender</Type>'
+                 '<Code>%s</Code><Message>%s</Message></Error><RequestId>proxy</RequestId></ErrorResponse>'
+                 % (code, message)).encode()
+        self.refused = 0
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (the http.server hook's name)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if refused in body + b"&":
+                    proxy.refused += 1
+                    return self._answer(400, "text/xml", error)
+                headers = dict((k, v) for k, v in self.headers.items() if k.lower() not in ("host", "content-length"))
+                request = urllib.request.Request(upstream + self.path, data=body, headers=headers, method="POST")
+                try:
+                    with urllib.request.urlopen(request, timeout=60) as answer:
+                        return self._answer(answer.status, answer.headers.get("Content-Type"), answer.read())
+                except urllib.error.HTTPError as answer:
+                    return self._answer(answer.code, answer.headers.get("Content-Type"), answer.read())
+
+            def _answer(self, status, content_type, body):
+                self.send_response(status)
+                self.send_header("Content-Type", content_type or "text/xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def args(moto, **extra):
@@ -173,3 +226,75 @@ def test_verify_and_missing_instance(ansible, moto, rds, wallet_db):
     assert missing["failed"] and "RDS instance no-such-db does not exist" in missing["msg"]
     assert "Fix: check instance and region." in missing["msg"]
     assert PLANTED not in ansible.everything_printed()
+
+
+def test_invalid_restore_options_and_missing_groups_are_refused_before_the_rename(ansible, moto, rds, wallet_db):
+    snap = ansible.run(MODULE, args(moto, instance=wallet_db, snapshot_name=wallet_db + "-snap"), name="snap")
+    restore = args(moto, state="restore", instance=wallet_db, snapshot_name=snap["snapshot_name"])
+    before = instance_names(rds)
+    cases = (
+        ({"DBInstanceClas": "db.t3.small", "TdeCredentialPassword": PLANTED},
+         "DBInstanceClas: not a parameter of RestoreDBInstanceFromDBSnapshot; did you mean DBInstanceClass?"),
+        ({"MultiAZ": "yes"}, "MultiAZ must be of type <class 'bool'>"),
+        # no_log masks every value of restore_options in the output, the group's name too; the key names it.
+        ({"DBSubnetGroupName": "no-such-subnets"}, "The DB subnet group ******** (DBSubnetGroupName, from"
+                                                   " restore_options) does not exist"),
+        ({"DBParameterGroupName": "no-such-params"}, "(DBParameterGroupName, from restore_options) does not exist"),
+        ({"DBInstanceIdentifier": "other"}, "DBInstanceIdentifier: set by the module itself"),
+    )
+    for number, (options, expected) in enumerate(cases):
+        for check_mode in (True, False):
+            refused = ansible.run(MODULE, dict(restore, restore_options=options), check_mode=check_mode,
+                                  name="refused-%d-%s" % (number, check_mode))
+            assert refused["failed"] and expected in refused["msg"], refused
+            assert not refused.get("changed") and "Fix: " in refused["msg"], refused
+            assert instance_names(rds) == before
+    replaced = rds.describe_db_instances(DBInstanceIdentifier=wallet_db)["DBInstances"][0]
+    assert "vaultops-replaced-by" not in tags_of(rds, replaced["DBInstanceArn"])
+    assert PLANTED not in ansible.everything_printed()
+
+
+def test_a_failure_after_the_rename_renames_the_old_instance_back(ansible, moto, rds, wallet_db):
+    snap = ansible.run(MODULE, args(moto, instance=wallet_db, snapshot_name=wallet_db + "-snap"), name="snap")
+    old = rds.describe_db_instances(DBInstanceIdentifier=wallet_db)["DBInstances"][0]
+    before = instance_names(rds)
+    proxy = FailingRdsProxy(moto.url, "RestoreDBInstanceFromDBSnapshot")
+    try:
+        failed = ansible.run(MODULE, args(moto, endpoint_url=proxy.url, state="restore", instance=wallet_db,
+                                          snapshot_name=snap["snapshot_name"]), name="restore")
+    finally:
+        proxy.stop()
+    assert proxy.refused == 1
+    assert failed["failed"] and failed["changed"] and failed["rolled_back"] is True, failed
+    assert "InsufficientDBInstanceCapacity" in failed["msg"]
+    assert "Rolled back: renamed %s-replaced-" % wallet_db in failed["msg"]
+    assert "the old instance is available under %s again" % wallet_db in failed["msg"]
+    assert instance_names(rds) == before
+    back = rds.describe_db_instances(DBInstanceIdentifier=wallet_db)["DBInstances"][0]
+    assert back["DbiResourceId"] == old["DbiResourceId"] and back["DBInstanceStatus"] == "available"
+    assert back["Endpoint"] == old["Endpoint"]
+    assert "vaultops-replaced-by" not in tags_of(rds, back["DBInstanceArn"])
+
+    drop_automated_snapshots(rds)
+    again = ansible.run(MODULE, args(moto, state="restore", instance=wallet_db, snapshot_name=snap["snapshot_name"]),
+                        name="again")
+    assert again["changed"] and again["replaced_instance"].startswith(wallet_db + "-replaced-"), again
+    assert PLANTED not in ansible.everything_printed()
+
+
+def test_restore_options_values_are_never_printed(ansible, moto, rds, wallet_db):
+    secret = "planted-TDE-password-0d93b1"
+    snap = ansible.run(MODULE, args(moto, instance=wallet_db, snapshot_name=wallet_db + "-snap"), name="snap")
+    restore = args(moto, state="restore", instance=wallet_db, snapshot_name=snap["snapshot_name"],
+                   target=wallet_db + "-tde", restore_options={"TdeCredentialPassword": secret,
+                                                               "TdeCredentialArn": "arn:aws:kms:tde"})
+    planned = ansible.run(MODULE, restore, check_mode=True, name="plan")
+    assert planned["changed"] and "restore_options TdeCredentialArn, TdeCredentialPassword" in planned["plan"]
+    drop_automated_snapshots(rds)
+    done = ansible.run(MODULE, restore, name="restore")
+    assert done["changed"] and done["target_host"].startswith(wallet_db + "-tde."), done
+    typo = dict(restore, restore_options={"TdeCredentialPasword": secret})
+    refused = ansible.run(MODULE, typo, name="typo")
+    assert refused["failed"] and "did you mean TdeCredentialPassword?" in refused["msg"], refused
+    printed = ansible.everything_printed()
+    assert "TdeCredentialPassword" in printed and secret not in printed and PLANTED not in printed
