@@ -289,12 +289,11 @@ def test_restore_options_values_are_never_printed(ansible, moto, rds, wallet_db)
                    target=wallet_db + "-tde", restore_options={"TdeCredentialPassword": secret,
                                                                "TdeCredentialArn": "arn:aws:kms:tde"})
     planned = ansible.run(MODULE, restore, check_mode=True, name="plan")
-    assert planned["changed"] and "restore_options TdeCredentialArn, TdeCredentialPassword" in planned["plan"]
     drop_automated_snapshots(rds)
     done = ansible.run(MODULE, restore, name="restore")
-    assert done["changed"] and done["target_host"].startswith(wallet_db + "-tde."), done
-    typo = dict(restore, restore_options={"TdeCredentialPasword": secret})
-    refused = ansible.run(MODULE, typo, name="typo")
-    assert refused["failed"] and "did you mean TdeCredentialPassword?" in refused["msg"], refused
+    refused = ansible.run(MODULE, dict(restore, restore_options={"TdeCredentialPasword": secret}), name="typo")
     printed = ansible.everything_printed()
     assert "TdeCredentialPassword" in printed and secret not in printed and PLANTED not in printed
+    assert planned["changed"] and "restore_options TdeCredentialArn, TdeCredentialPassword" in planned["plan"]
+    assert done["changed"] and done["target_host"].startswith(wallet_db + "-tde."), done
+    assert refused["failed"] and "did you mean TdeCredentialPassword?" in refused["msg"], refused
