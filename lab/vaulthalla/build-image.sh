@@ -47,7 +47,7 @@ if [[ ! -d "$wheelhouse" ]]; then
   "$venv/bin/pip" download -q --disable-pip-version-check --only-binary=:all: \
     --python-version 3.11 --implementation cp --abi cp311 --abi abi3 --abi none \
     --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
-    -d "$wheelhouse.partial" -r "$here/s3-requirements.txt" 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
+    -d "$wheelhouse.partial" -r "$here/s3-requirements.txt" 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2 || true)
   mv "$wheelhouse.partial" "$wheelhouse"
 fi
 
