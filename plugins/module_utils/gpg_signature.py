@@ -48,3 +48,30 @@ def verify_detached(gpg, gnupg_home, signer, path):
             path, signer, (err.strip().splitlines() or ["no valid signature"])[-1]),
             fix="the set may have been altered: do not restore it; check the signer's public key in gnupg_home.")
     return sorted(fingerprints)
+
+
+VERIFY, UNSIGNED, UNCHECKED = "verify", "unsigned", "unchecked"
+
+
+def signature_policy(signed_by, require_signature, signature_present, where):
+    """What to do about a set's manifest.json.asc: VERIFY it, accept the set UNSIGNED, or leave it UNCHECKED.
+
+    require_signature None means "required whenever a signer is configured": once sets are signed, a set whose
+    signature was removed must not pass as an unsigned one (the manifest cannot vouch for itself, since whoever
+    edits it can edit a "signed" flag too). Raises when the policy refuses the set.
+    """
+    required = bool(signed_by) if require_signature is None else require_signature
+    if required and not signed_by:
+        raise RecoveryError("require_signature is true but signed_by is empty, so the signature of %s cannot be"
+                            " proven against anyone." % where,
+                            fix="set signed_by to the fingerprint that signs your sets (the backup's sign_with).")
+    if signature_present:
+        return VERIFY if signed_by else UNCHECKED
+    if required:
+        raise RecoveryError(
+            "recovery set %s was expected to be signed by %s, but its signature manifest.json.asc is missing: the"
+            " set may have been tampered with (removing the signature makes a changed set look unsigned). Nothing"
+            " was changed." % (where, signed_by),
+            fix="use the signed copy of the set. Only for a set taken before signing was configured, accept it"
+                " unsigned on purpose with require_signature: false (a signature present is still checked).")
+    return UNSIGNED

@@ -232,6 +232,7 @@ def download(target, set_dir, require_complete, check_signature, check_mode):
     parent = os.path.dirname(os.path.abspath(set_dir))
     check_writable_directory(parent, "dest_dir (the directory that holds set_dir)")
     if check_mode:
+        check_signature(os.path.join(set_dir, recovery_set.SET_MANIFEST), present=bool(signature), where=target.url())
         return dict(facts, changed=True), document
     staging = tempfile.mkdtemp(prefix="." + os.path.basename(os.path.abspath(set_dir)) + ".", suffix=".partial",
                                dir=parent)
@@ -240,7 +241,7 @@ def download(target, set_dir, require_complete, check_signature, check_mode):
         write_bytes_atomic(manifest_path, manifest_data)
         if SIGNATURE in stored:
             _fetch_file(target, stored, SIGNATURE, staging, None)
-        check_signature(manifest_path)  # before the bulk of the bytes: a forged set stops here
+        check_signature(manifest_path, where=target.url())  # before the bulk of the bytes: a forged set stops here
         for rel in sorted(document["files"]):
             _fetch_file(target, stored, rel, staging, document["files"][rel])
         verified = recovery_set.verify(staging, require_complete)

@@ -17,7 +17,7 @@ description:
     A set without C(manifest.json) is incomplete. With O(sign_with), C(manifest.json.asc) is a detached
     OpenPGP signature over it.
   - O(state=verify) re-hashes every file against C(manifest.json) (and checks the signature when O(signed_by)
-    is given). Use it on the controller after fetching a set, and before any restore.
+    is given; a set without its signature is then refused, see O(require_signature)). Use it on the controller after fetching a set, and before any restore.
   - O(state=upload) verifies a sealed set (and its signature when O(signed_by) is given), then uploads every file
     that C(manifest.json) lists, C(manifest.json.asc) when present, and C(manifest.json) last to
     C(s3://<bucket>/<prefix><set name>/<relative path>). Each upload carries the file's SHA-256 from the manifest
@@ -117,7 +117,18 @@ options:
     description:
       - Fingerprint whose detached signature C(manifest.json.asc) must be valid (O(state=verify), O(state=upload),
         O(state=download)).
+      - Giving it also makes the signature required (see O(require_signature)).
     type: str
+  require_signature:
+    description:
+      - Refuse a set without C(manifest.json.asc) (O(state=verify), O(state=upload), O(state=download)). Once sets
+        are signed they must stay signed; removing the signature must not make a changed set pass as an unsigned
+        one, and the manifest cannot say "I am signed" in a way whoever edits it could not change.
+      - Unset (the default) means V(true) whenever O(signed_by) is given, else V(false).
+      - V(false) with O(signed_by) accepts an unsigned set on purpose (one taken before signing was configured);
+        a signature that is present is still checked. V(true) without O(signed_by) is an error.
+      - A set with a signature but no O(signed_by) passes with a warning that the signature was not checked.
+    type: bool
   gnupg_home:
     description: GnuPG home directory for signing or verifying.
     type: path
@@ -256,7 +267,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.vaultops.recovery.plugins.module_utils import recovery_set, recovery_set_bucket
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.gpg_signature import sign_detached, verify_detached
+from ansible_collections.vaultops.recovery.plugins.module_utils.gpg_signature import (
+    UNCHECKED, VERIFY, sign_detached, signature_policy, verify_detached)
 from ansible_collections.vaultops.recovery.plugins.module_utils.s3_connection import (
     BOTO3_IMPORT_ERROR, HAS_BOTO3, S3Connection, connection_argument_spec)
 
@@ -286,23 +298,33 @@ def argument_spec():
         require_complete=dict(type="bool", default=True),
         sign_with=dict(type="str"),
         signed_by=dict(type="str"),
+        require_signature=dict(type="bool"),
         gnupg_home=dict(type="path"),
     )
     return spec
 
 
 def signature_check(module):
-    """A callable that proves manifest.json's detached signature by signed_by; returns the result's signature fact.
+    """A callable that applies the signature policy to manifest.json; returns the result's signature fact.
 
-    Without signed_by it checks nothing and returns {}.
+    present: whether manifest.json.asc exists, for a caller that has not written the files yet (check mode);
+    where: how messages name the set (default: manifest.json's directory).
     """
     p = module.params
 
-    def check(manifest_path):
-        if not p["signed_by"]:
+    def check(manifest_path, present=None, where=None):
+        signature = manifest_path + ".asc"
+        action = signature_policy(p["signed_by"], p["require_signature"],
+                                  os.path.exists(signature) if present is None else present,
+                                  where or os.path.dirname(manifest_path))
+        if action == UNCHECKED:
+            module.warn("%s exists but signed_by is not set, so the signature was not checked." % signature)
+        if action != VERIFY:
             return {}
-        verify_detached(module.get_bin_path("gpg", required=True), p["gnupg_home"], p["signed_by"], manifest_path)
-        return dict(signature=manifest_path + ".asc")
+        if present is None:
+            verify_detached(module.get_bin_path("gpg", required=True), p["gnupg_home"], p["signed_by"],
+                            manifest_path)
+        return dict(signature=signature)
     return check
 
 
@@ -348,8 +370,9 @@ def transfer(module):
         facts, document = recovery_set_bucket.download(target, set_dir, p["require_complete"],
                                                        signature_check(module), module.check_mode)
     result = dict(summary(set_dir, document), set_name=name, duration=round(time.time() - started, 3), **facts)
-    if p["signed_by"]:  # proven before the upload, or on the downloaded manifest before it was renamed
-        result["signature"] = result["manifest"] + ".asc"
+    signature = result["manifest"] + ".asc"
+    if p["signed_by"] and (os.path.exists(signature) or recovery_set_bucket.SIGNATURE in facts["downloaded"]):
+        result["signature"] = signature  # proven before the upload, or on the downloaded manifest before the rename
     return result
 
 

@@ -126,12 +126,12 @@ def test_download_checks_every_object_and_leaves_nothing_on_mismatch(tmp_path, s
     dest = tmp_path / "dest"
     dest.mkdir()
     out = str(dest / "copy")
-    facts, verified = recovery_set_bucket.download(target(s3), out, True, lambda path: None, False)
+    facts, verified = recovery_set_bucket.download(target(s3), out, True, lambda path, **_: None, False)
     assert facts["changed"] and verified["files"] == document["files"]
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(os.path.join(out, "s3copy", "objects")).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(os.path.join(out, "db.dump")).st_mode) == 0o600
-    again, _doc = recovery_set_bucket.download(target(s3), out, True, lambda path: None, False)
+    again, _doc = recovery_set_bucket.download(target(s3), out, True, lambda path, **_: None, False)
     assert not again["changed"] and again["downloaded"] == []
 
     key = "sets/vh1-20261121T101500Z/s3copy/objects/ab"
@@ -139,7 +139,7 @@ def test_download_checks_every_object_and_leaves_nothing_on_mismatch(tmp_path, s
     s3.objects[key] = (bytes([body[0] ^ 1]) + body[1:], meta)  # same size, one bit flipped
     with pytest.raises(RecoveryError, match=r"s3://backup/%s does not match the set's manifest.json.*upload the"
                                             % key):
-        recovery_set_bucket.download(target(s3), str(dest / "tampered"), True, lambda path: None, False)
+        recovery_set_bucket.download(target(s3), str(dest / "tampered"), True, lambda path, **_: None, False)
     assert sorted(os.listdir(str(dest))) == ["copy"]
 
 
@@ -148,7 +148,7 @@ def test_download_refuses_a_signature_check_failure_before_fetching_files(tmp_pa
     recovery_set_bucket.upload(target(s3), set_dir, document, 8 * 1024 * 1024, False)
     s3.calls = []
 
-    def forged(path):
+    def forged(path, **_):
         raise RecoveryError("not a good signature")
     with pytest.raises(RecoveryError, match="not a good signature"):
         recovery_set_bucket.download(target(s3), str(tmp_path / "out"), True, forged, False)
