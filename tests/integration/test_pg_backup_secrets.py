@@ -11,7 +11,9 @@ import uuid
 
 import pytest
 
-from test_pg_backup_faults import bulky_db, dump_args, failed, find_pg_dump  # noqa: F401 (bulky_db is a fixture)
+from test_pg_backup_faults import bulky_db, dump_args, failed, find_pg_dump
+
+SHARED_FIXTURES = (bulky_db,)  # the ~40 MB database of the fault tests, found by pytest under this module's name
 
 MODULE = "vaultops.recovery.pg_backup"
 FIX = "Fix:"
@@ -91,7 +93,7 @@ def test_killed_worker_leaves_no_password_and_the_next_run_sweeps_its_partial(
     wait_gone(dumper)
     result = ansible.finish(proc)
     assert result.get("failed"), result
-    leftovers = [name for name in os.listdir(str(backup_dir))]
+    leftovers = os.listdir(str(backup_dir))
     assert len(leftovers) == 1 and leftovers[0].endswith(".partial"), leftovers
 
     assert files_holding(planted_role[1], temp_roots() + [str(backup_dir)], proc.files["yml"]) == [], \

@@ -12,6 +12,7 @@ from ansible_collections.vaultops.recovery.plugins.module_utils.pg_connection im
 from ansible_collections.vaultops.recovery.plugins.module_utils.process import run, run_pipeline
 
 SECRET = "PLANTED-unit-pw:with\\odd"
+SHOWN = "PLANTED-unit-pw"  # the part of SECRET before its escaped colon
 
 
 def params(**extra):
@@ -56,9 +57,9 @@ def test_connection_writes_no_file_and_children_read_the_password(tmp_path, monk
         assert env["PGPASSFILE"] == "/dev/fd/%d" % conn.pass_fds[0]
         assert files_holding(str(tmp_path), SECRET) == []
         rc, out, _err = run(["cat", env["PGPASSFILE"]], env=env, pass_fds=conn.pass_fds)
-        assert rc == 0 and SECRET.split(":")[0] in out
+        assert rc == 0 and SHOWN in out
         piped = run_pipeline([["cat", env["PGPASSFILE"]], ["cat"]], env=env, pass_fds=conn.pass_fds)
-        assert SECRET.split(":")[0].encode() in piped
+        assert SHOWN.encode() in piped
         # A child not handed the descriptor cannot read it (it is close-on-exec everywhere else).
         assert run(["cat", env["PGPASSFILE"]], env=env)[0] != 0
         fd = conn.pass_fds[0]
