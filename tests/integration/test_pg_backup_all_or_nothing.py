@@ -3,7 +3,10 @@
 import hashlib
 import itertools
 import json
+import os
+import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -135,10 +138,12 @@ def test_parallel_in_place_is_refused_or_swapped_whole(ansible, pg_cluster, owne
     failed(refused, "jobs: 2 cannot restore", "replace: database", "Fix:")
     assert owned_db.rows() == ROWS - 10
 
-    damaged = dict(dumped, path=str(backup_dir / "damaged.dump"), manifest=str(backup_dir / "damaged.dump.manifest.json"))
-    for source, copy in ((dumped["path"], damaged["path"]), (dumped["manifest"], damaged["manifest"])):
-        with open(source, "rb") as src, open(copy, "wb") as dst:
-            dst.write(src.read())
+    copies = backup_dir / "damaged copy"
+    copies.mkdir()
+    damaged = dict(dumped, path=str(copies / os.path.basename(dumped["path"])),
+                   manifest=str(copies / os.path.basename(dumped["manifest"])))
+    for key in ("path", "manifest"):
+        shutil.copyfile(dumped[key], damaged[key])
     damage_and_reseal(damaged)
     failing = restore(ansible, pg_cluster, damaged["path"], name="swap-damaged", replace="database", jobs=2,
                       database=owned_db.name)
@@ -170,10 +175,10 @@ def test_exact_copy_removes_objects_not_in_the_archive_and_keeps_database_proper
     argv = ["runuser", "-u", "postgres", "--", "psql", "-X", "-c", "SELECT pg_sleep(60)"]
     holder = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(50):
+        for _attempt in range(50):
             if pg_cluster.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'vaulthalla-web'") == "1":
                 break
-            subprocess.run(["sleep", "0.1"], check=True)
+            time.sleep(0.1)
         busy = restore(ansible, pg_cluster, dumped["path"], name="busy", replace="database")
         failed(busy, "1 other session(s)", "vaulthalla-web", "stop the services", "Nothing was changed")
     finally:
