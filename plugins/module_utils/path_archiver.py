@@ -23,7 +23,7 @@ from ansible_collections.vaultops.recovery.plugins.module_utils import (
     fs_errors, path_listing, path_manifest, path_safety, path_tar, state_tree)
 from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_manifest import manifest_path_for
 from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
-    AtomicFile, check_writable_directory, write_json_atomic)
+    AtomicFile, check_writable_directory, stale_partials, sweep_stale_partials, write_json_atomic)
 from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_name import is_inside, render_name, utc_now
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run_pipeline
@@ -191,10 +191,12 @@ def archive(tools, p, check_mode):
         count, files, total = path_listing.summary(entries)
         blobs = path_manifest.sealed_blobs(entries)
         result.update(changed=True, member_count=count, file_count=files, total_bytes=total, sealed_blobs=blobs,
-                      warnings=_warnings(request, blobs),
+                      warnings=_warnings(request, blobs), removed_stale_partials=stale_partials(request["dest_dir"]),
                       plan="would archive %d member(s) (%d file(s), %d bytes) from %s into %s (mode 0600) with its"
                            " manifest" % (count, files, total, ", ".join(result["paths"]), request["path"]))
         return result
+    # Killed runs' partial archives hold the sealed keys too: they go before this run writes its own.
+    result.update(removed_stale_partials=sweep_stale_partials(request["dest_dir"]))
     with AtomicFile(request["path"], mode=0o600) as out:
         entries = _listing(tools, request, "-", out)
         path_safety.require_archivable(entries, request["rel_paths"], request["root"])

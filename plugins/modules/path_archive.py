@@ -229,6 +229,15 @@ sealed_blobs:
   type: list
   elements: str
   sample: [var/lib/vaulthalla/.sealed_master.blob, var/lib/vaulthalla/.sealed_psql.blob]
+removed_stale_partials:
+  description:
+    - Hidden C(.<name>.<random>.partial) files and directories that killed runs left in O(dest_dir) and this run
+      removed before writing (in check mode, the ones it would remove).
+    - Only entries no live run holds are removed; a run writing at the same time keeps its partial file locked.
+  returned: O(state=archive)
+  type: list
+  elements: str
+  sample: [.itest-config-state-20261121-101500.tar.zst.k3j9x_2a.partial]
 archived_from:
   description: Host name, root, paths and completion time recorded in the manifest.
   returned: O(state=verify) and O(state=restore)

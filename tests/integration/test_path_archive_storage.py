@@ -1,5 +1,6 @@
 """path_archive names a full or read-only file system (ENOSPC, EROFS) and leaves the existing trees as they were."""
 
+import fcntl
 import os
 import shutil
 
@@ -46,3 +47,25 @@ def test_full_disk_during_restore_is_named_enospc_and_changes_nothing(ansible, t
     assert listing.read_text().splitlines() == [
         ".", "./etc", "./etc/vaulthalla", "./etc/vaulthalla/keep.txt", "./var", "./var/lib",
         "./var/lib/vaulthalla", "./var/lib/vaulthalla/keep.txt", "old config", "old state"]
+
+
+def test_the_next_archive_removes_a_killed_runs_partial_but_not_a_live_one(ansible, tmp_path):
+    root = tmp_path / "root"
+    (root / "etc/vaulthalla").mkdir(parents=True)
+    (root / "etc/vaulthalla/config.yaml").write_text("database: vaulthalla\n")
+    dest = tmp_path / "backups"
+    dest.mkdir()
+    stale = dest / ".host-config-20261121-101500.tar.zst.k3j9x_2a.partial"
+    stale.write_bytes(b"half an archive of sealed keys")
+    live = dest / ".host-config-20261121-101501.tar.zst.q8m2zz01.partial"
+    live.write_bytes(b"being written by a run that is alive")
+    with open(str(live), "rb") as holder:
+        fcntl.flock(holder.fileno(), fcntl.LOCK_EX)  # what a live writer holds
+        args = dict(paths=[str(root / "etc/vaulthalla")], root=str(root), dest_dir=str(dest), prefix="next")
+        planned = ansible.run(MODULE, args, check_mode=True, name="plan")
+        assert planned["removed_stale_partials"] == [stale.name] and stale.exists()
+        made = ansible.run(MODULE, args, name="archive")
+        assert made["changed"] and not made.get("failed"), made
+        assert made["removed_stale_partials"] == [stale.name]
+    assert sorted(p.name for p in dest.iterdir()) == sorted(
+        [live.name, os.path.basename(made["path"]), os.path.basename(made["manifest"])])
