@@ -23,7 +23,8 @@ description:
     fails with C(changed=true) and C(rolled_back=true); if the way back fails too, the message says where the old
     instance is and the commands that put it back. The restored instance gets the subnet group, security groups,
     parameter group, class, Multi-AZ, public access and port of the instance it replaces (or of the snapshot's
-    instance), so it lands in the same network; O(restore_options) overrides them. On Azure a point-in-time restore at the backup's completion time to the new server O(target).
+    instance), so it lands in the same network; O(restore_options) overrides them. On Azure a point-in-time restore
+    at the backup's completion time to the new server O(target).
   - O(state=point_in_time) restores O(instance) to O(restore_time) (AWS - the latest restorable time when left out)
     as O(target), with the same rules.
   - O(state=verify) checks that point-in-time restore is possible (backup retention, earliest or latest restore

@@ -130,7 +130,8 @@ def test_a_failed_restore_call_renames_the_old_instance_back():
         restore(rds)
     assert_back_as_before(rds)
     error = caught.value
-    assert error.facts["changed"] and error.facts["rolled_back"] and error.facts["code"] == "InsufficientDBInstanceCapacity"
+    assert error.facts["changed"] and error.facts["rolled_back"]
+    assert error.facts["code"] == "InsufficientDBInstanceCapacity"
     assert "InsufficientDBInstanceCapacity" in error.message
     assert ("Rolled back: renamed iv-db-replaced-" in error.message
             and "the old instance is available under iv-db again" in error.message)
@@ -144,7 +145,8 @@ def test_a_restored_instance_that_fails_is_deleted_then_the_old_one_renamed_back
     assert_back_as_before(rds)
     assert "RDS instance iv-db is incompatible-parameters." in caught.value.message
     assert "deleted the partly restored instance iv-db; renamed iv-db-replaced-" in caught.value.message
-    assert rds.calls.index("delete_db_instance") < len(rds.calls) - rds.calls[::-1].index("modify_db_instance") - 1
+    rename_back = max(number for number, method in enumerate(rds.calls) if method == "modify_db_instance")
+    assert rds.calls.index("delete_db_instance") < rename_back
 
 
 def test_a_restore_that_outlasts_wait_timeout_is_undone_and_the_fix_says_so():
