@@ -27,7 +27,7 @@ def _unchanged(store):
     return dict((name, store.stages(name)) for name in NAMES), store.state(NAMES)
 
 
-@pytest.mark.parametrize("bad,message", BAD, ids=[message.split()[0] + str(n) for n, (_, message) in enumerate(BAD)])
+@pytest.mark.parametrize("bad,message", BAD, ids=[case[1].split()[0] + str(n) for n, case in enumerate(BAD)])
 def test_bad_connection_values_write_nothing(ansible, store, args, bad, message):  # noqa: F811
     before = _unchanged(store)
     options = dict(args, db_host=NEW_HOST)

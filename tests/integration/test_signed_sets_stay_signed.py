@@ -72,8 +72,8 @@ def _run_role(tmp_path, role, tasks_from, role_vars, host_vars):
     """
     work = tmp_path / ("role-" + role)
     work.mkdir()
-    inventory = {"all": {"hosts": {"localhost": dict(ansible_connection="local",
-                                                      ansible_python_interpreter=sys.executable, **host_vars)}}}
+    localhost = dict(ansible_connection="local", ansible_python_interpreter=sys.executable, **host_vars)
+    inventory = {"all": {"hosts": {"localhost": localhost}}}
     (work / "inventory.json").write_text(json.dumps(inventory))
     outcome = str(work / "outcome.json")
     include = {"name": "vaultops.recovery." + role}
