@@ -13,11 +13,10 @@ manifest is published last. Abandoning a copy removes what it wrote.
 import hashlib
 import os
 import stat
-import tempfile
 
 from ansible_collections.vaultops.recovery.plugins.module_utils import artifact_manifest, s3_copy_index
 from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
-    AtomicFile, check_writable_directory, fsync_directory, write_bytes_atomic, write_json_atomic)
+    AtomicFile, PartialDir, check_writable_directory, fsync_directory, write_bytes_atomic, write_json_atomic)
 from ansible_collections.vaultops.recovery.plugins.module_utils.dir_swap import remove_tree
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.regular_file import (
@@ -39,6 +38,7 @@ class DirectoryCopyWriter(object):
         self.path = os.path.join(dest_dir, name)
         self.manifest_location = artifact_manifest.manifest_path_for(self.path)
         self.staging = None
+        self._partial = None
         self.published = None
 
     def location(self):
@@ -51,7 +51,9 @@ class DirectoryCopyWriter(object):
                 raise _exists_error(path)
 
     def begin(self):
-        self.staging = tempfile.mkdtemp(prefix="." + self.name + ".", suffix=".partial", dir=self.dest_dir)
+        # Locked while this run lives, so a sweep by another run (pg_backup's) never takes it.
+        self._partial = PartialDir(self.dest_dir, self.name)
+        self.staging = self._partial.path
         os.mkdir(os.path.join(self.staging, OBJECTS_DIR), 0o700)
 
     def store(self, conn, bucket, entry):
@@ -78,6 +80,7 @@ class DirectoryCopyWriter(object):
         os.rename(self.staging, self.path)
         self.published, self.staging = self.path, None
         fsync_directory(self.dest_dir)
+        self._partial.discard()  # its name is gone, so this only drops the lock
 
     def publish_manifest(self, manifest):
         write_json_atomic(self.manifest_location, manifest)
@@ -86,7 +89,9 @@ class DirectoryCopyWriter(object):
         """Remove everything this copy wrote (it has no manifest yet)."""
         remove_tree(self.staging)
         remove_tree(self.published)
-        self.staging = self.published = None
+        if self._partial is not None:
+            self._partial.discard()
+        self.staging = self.published = self._partial = None
 
 
 class DirectoryCopyReader(object):
