@@ -30,6 +30,9 @@ description:
   - A copy that fails (unreachable endpoint, wrong credentials, a body that does not match) removes what it wrote
     and writes no manifest, so nothing incomplete ever looks complete.
   - O(state=verify) re-reads a copy and checks the manifest, the index against it and every body's size and SHA-256.
+    A copy directory holds regular files only - a symbolic link (to a file or to a directory on the way), a FIFO,
+    a device or a directory where a body or C(index.json) belongs fails verification, and nothing is read through
+    it, even when the index was edited to match what it points to.
     It changes nothing.
   - O(state=restore) verifies a copy completely, then replays it into O(bucket) (the original bucket or a
     replacement, for example at another O(endpoint_url)) - every key's versions oldest first, delete markers
