@@ -21,12 +21,10 @@ then renamed to its name, so a failure leaves nothing behind.
 import hashlib
 import io
 import os
-import tempfile
 
 from ansible_collections.vaultops.recovery.plugins.module_utils import recovery_set, s3_copy_index
 from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
-    AtomicFile, check_writable_directory, fsync_directory, sha256_file, write_bytes_atomic)
-from ansible_collections.vaultops.recovery.plugins.module_utils.dir_swap import remove_tree
+    AtomicFile, PartialDir, check_writable_directory, fsync_directory, sha256_file, write_bytes_atomic)
 from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.s3_connection import error_code
 from ansible_collections.vaultops.recovery.plugins.module_utils.s3_object_read import read_version
@@ -234,9 +232,9 @@ def download(target, set_dir, require_complete, check_signature, check_mode):
     if check_mode:
         check_signature(os.path.join(set_dir, recovery_set.SET_MANIFEST), present=bool(signature), where=target.url())
         return dict(facts, changed=True), document
-    staging = tempfile.mkdtemp(prefix="." + os.path.basename(os.path.abspath(set_dir)) + ".", suffix=".partial",
-                               dir=parent)
-    try:
+    # Locked while this run lives: another run's sweep of stale partials in parent never takes it.
+    with PartialDir(parent, os.path.basename(os.path.abspath(set_dir))) as partial:
+        staging = partial.path  # removed on leaving the block unless renamed to set_dir
         manifest_path = os.path.join(staging, recovery_set.SET_MANIFEST)
         write_bytes_atomic(manifest_path, manifest_data)
         if SIGNATURE in stored:
@@ -249,8 +247,5 @@ def download(target, set_dir, require_complete, check_signature, check_mode):
             raise RecoveryError("%s appeared while the set was downloaded; it was left untouched." % set_dir,
                                 fix="download into a new set_dir.")
         os.rename(staging, set_dir)
-    except BaseException:
-        remove_tree(staging)
-        raise
     fsync_directory(parent)
     return dict(facts, changed=True), verified
