@@ -128,7 +128,8 @@ options:
         C(DBParameterGroupName) or C(OptionGroupName) exists. Parameters the module sets itself (the identifiers,
         C(RestoreTime), C(UseLatestRestorableTime), C(Tags)) are refused; use O(target), O(restore_time) and O(tags).
       - The values are never shown (no_log), so secrets such as C(TdeCredentialPassword) may be passed; the keys
-        are shown in RV(plan).
+        are shown in RV(plan). Ansible masks these values wherever they would appear in output (a group name in an
+        error reads C(********)); the messages name the key instead.
     type: dict
   wait:
     description:
