@@ -66,15 +66,15 @@ summary() {
   local status=$?
   printf '\n==> stage times (total %ds)\n' "$((SECONDS - started))"
   column -t -s $'\t' -N stage,seconds,exit "$stages" || cat "$stages"
-  return "$status"
+  exit "$status"
 }
 trap summary EXIT
 
 stage "setup (apt, venv, lab images)" "$repo/scripts/setup.sh"
 export PATH="$VENV/bin:$PATH"
-stage "collection: build, install, ansible-doc" collection
-# From here on, Ansible (lint, Molecule) uses the collection as built and installed.
+# From here on, Ansible (ansible-doc, lint, Molecule) uses the collection as built and installed.
 export ANSIBLE_COLLECTIONS_PATH="$repo/.tmp/installed"
+stage "collection: build, install, ansible-doc" collection
 failed=0
 in_background "ansible-lint (production profile)" ansible-lint
 stage "ansible-test sanity" scripts/sanity.sh || failed=1
