@@ -119,7 +119,7 @@ def _stage_failure(exc, targets, archive_path):
     full = fs_errors.from_stderr(
         stderr, ", ".join(sorted(set(os.path.dirname(target.path) for target in targets))),
         "extracting %s from the archive failed" % ", ".join(target.rel for target in targets),
-        "The partly extracted copies were removed and nothing was changed.")
+        "The partly extracted copies were removed. Nothing was changed.")
     if full is not None:
         return full
     if "Cannot change ownership" in stderr or "Operation not permitted" in stderr:

@@ -42,7 +42,7 @@ def test_full_disk_during_restore_is_named_enospc_and_changes_nothing(ansible, t
     listing = tmp_path / "after.txt"
     wrapper = ["unshare", "-m", "--", "sh", "-c", PREPARE_AND_RUN % listing, str(root)]
     result = ansible.run(MODULE, dict(state="restore", path=made["path"]), name="restore-full", wrapper=wrapper)
-    msg = failed(result, "is full (ENOSPC", str(root / "var/lib"), "nothing was changed", FIX)
+    msg = failed(result, "is full (ENOSPC", str(root / "var/lib"), "Nothing was changed", FIX)
     assert "Wrote only" not in msg.split(FIX)[0], msg
     assert listing.read_text().splitlines() == [
         ".", "./etc", "./etc/vaulthalla", "./etc/vaulthalla/keep.txt", "./var", "./var/lib",

@@ -25,7 +25,7 @@ class FakeRunner(object):
                             **answers)
         self.calls = []
 
-    def __call__(self, argv, env=None, run_as=None, stdin_bytes=None, cwd=None):
+    def __call__(self, argv, env=None, run_as=None, stdin_bytes=None, cwd=None, pass_fds=()):
         self.calls.append(dict(argv=argv, env=env, run_as=run_as, stdin=stdin_bytes))
         return self.answers[os.path.basename(argv[0])]
 
