@@ -82,4 +82,3 @@ def ansible(tmp_path):
 @pytest.fixture(scope="session")
 def repo_root():
     return REPO
-
