@@ -83,6 +83,56 @@ def password_file(password, owner=None):
     return fd
 
 
+def _referenced_by_a_process(path):
+    """True when a live process has PGPASSFILE=path in its environment (a run still using it)."""
+    needle = ("PGPASSFILE=%s" % path).encode("utf-8")
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/environ" % pid, "rb") as handle:
+                if needle in handle.read().split(b"\0"):
+                    return True
+        except OSError:
+            continue  # gone, or not ours to read
+    return False
+
+
+def remove_legacy_password_files(tmpdir=None):
+    """Remove password files that versions before the memfd left behind when killed.
+
+    Those versions wrote <tmp>/vaultops-pg-XXXX/pgpass (0600, inside a 0700
+    directory). Only a directory of this user that holds exactly that one
+    regular file, and whose file no live process names as its PGPASSFILE, is
+    removed. Returns the removed directories.
+    """
+    tmpdir = tmpdir or tempfile.gettempdir()
+    removed = []
+    try:
+        names = os.listdir(tmpdir)
+    except OSError:
+        return removed
+    for name in sorted(names):
+        directory = os.path.join(tmpdir, name)
+        passfile = os.path.join(directory, "pgpass")
+        if not name.startswith("vaultops-pg-"):
+            continue
+        try:
+            info = os.lstat(directory)
+            if not os.path.isdir(directory) or os.path.islink(directory) or info.st_uid != os.getuid():
+                continue
+            if os.listdir(directory) != ["pgpass"] or not os.path.isfile(passfile) or os.path.islink(passfile):
+                continue
+            if _referenced_by_a_process(passfile):
+                continue
+            os.unlink(passfile)
+            os.rmdir(directory)
+        except OSError:
+            continue  # another run removed it first, or it changed under us: leave it
+        removed.append(directory)
+    return removed
+
+
 # stderr pattern -> (what happened, the fix). First match wins.
 _ERROR_RULES = [
     (r"password authentication failed for user", "password authentication failed for user {user} at {where}.",
@@ -120,10 +170,13 @@ class PgConnection(object):
         self.run_as = RunAs(params["os_user"]) if params.get("os_user") else None
         self._passfd = None
         self._env = None
+        self.removed_legacy_password_files = []
 
     # -- lifecycle: the PGPASSFILE exists only inside "with connection:" --
     def __enter__(self):
         check_password(self.params.get("login_password"))
+        # Earlier versions left a named password file when killed; this one leaves none.
+        self.removed_legacy_password_files = remove_legacy_password_files()
         env = dict(os.environ)
         for name in list(env):
             if name.startswith("PG"):
