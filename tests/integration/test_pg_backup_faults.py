@@ -19,7 +19,9 @@ def bulky_db(pg_cluster):
     pg_cluster.psql("CREATE TABLE body (id int PRIMARY KEY, data bytea);"
                     "INSERT INTO body SELECT g, decode(string_agg(md5(random()::text), ''), 'hex')"
                     " FROM generate_series(1, 40000) g, generate_series(1, 64) k GROUP BY g;", name)
-    return name
+    yield name
+    # Module scope, and test_pg_backup_secrets shares it: the next module creates it anew.
+    pg_cluster.psql('DROP DATABASE :"n" WITH (FORCE);', variables={"n": name})
 
 
 def failed(result, *fragments):
