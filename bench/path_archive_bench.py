@@ -47,8 +47,7 @@ from support.collection import install_import_path  # noqa: E402
 
 COLLECTIONS_ROOT = install_import_path()
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import (  # noqa: E402
-    path_archiver, path_restorer, path_tar, path_verifier)
+from ansible_collections.vaultops.recovery.plugins.module_utils.path_archive import path_archiver, path_restorer, path_tar, path_verifier  # noqa: E402
 
 MODULE = "vaultops.recovery.path_archive"
 RELS = ["etc/vaulthalla", "var/lib/vaulthalla"]

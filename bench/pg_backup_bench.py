@@ -48,9 +48,9 @@ import vault_data  # noqa: E402
 
 COLLECTIONS_ROOT = install_import_path()
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import pg_dumper  # noqa: E402
-from ansible_collections.vaultops.recovery.plugins.module_utils.client_tools import ClientTools  # noqa: E402
-from ansible_collections.vaultops.recovery.plugins.module_utils.pg_connection import PgConnection  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres import pg_dumper  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.client_tools import ClientTools  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.pg_connection import PgConnection  # noqa: E402
 
 MODULE = "vaultops.recovery.pg_backup"
 BASELINE_MODULE = "community.postgresql.postgresql_db"

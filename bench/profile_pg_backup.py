@@ -40,11 +40,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pg_backup_bench as pbb  # noqa: E402  (sets up the import path of the collection)
 import vault_data  # noqa: E402
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import pg_dumper  # noqa: E402
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import AtomicFile, sha256_file  # noqa: E402
-from ansible_collections.vaultops.recovery.plugins.module_utils.client_tools import ClientTools  # noqa: E402
-from ansible_collections.vaultops.recovery.plugins.module_utils.pg_connection import PgConnection  # noqa: E402
-from ansible_collections.vaultops.recovery.plugins.module_utils.process import run_pipeline  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres import pg_dumper  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import AtomicFile, sha256_file  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.client_tools import ClientTools  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.pg_connection import PgConnection  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import run_pipeline  # noqa: E402
 
 log = pbb.log
 

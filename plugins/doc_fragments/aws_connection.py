@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Connection options of every module that talks to AWS (or an S3-compatible service) through boto3.
 
-The options are those of plugins/module_utils/aws_client.py aws_argument_spec(); the names and aliases follow
+The options are those of plugins/module_utils/cloud/aws_client.py aws_argument_spec(); the names and aliases follow
 amazon.aws.
 """
 

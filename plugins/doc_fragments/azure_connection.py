@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Connection options of every module that talks to Azure (ARM, Key Vault) through the azure SDK.
 
-The options are those of plugins/module_utils/azure_client.py azure_argument_spec().
+The options are those of plugins/module_utils/cloud/azure_client.py azure_argument_spec().
 """
 
 

@@ -346,14 +346,14 @@ source:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import db_info_actions, db_info_naming
-from ansible_collections.vaultops.recovery.plugins.module_utils.aws_client import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import db_info_actions, db_info_naming
+from ansible_collections.vaultops.recovery.plugins.module_utils.cloud.aws_client import (
     BOTO3_IMPORT_ERROR, HAS_BOTO3, aws_argument_spec)
-from ansible_collections.vaultops.recovery.plugins.module_utils.azure_client import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.cloud.azure_client import (
     AZURE_IMPORT_ERROR, HAS_AZURE, azure_argument_spec)
-from ansible_collections.vaultops.recovery.plugins.module_utils.db_info_emp import DEFAULT_EMP_PATTERN
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.secret_store_azure import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.db_info_emp import DEFAULT_EMP_PATTERN
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.secret_store_azure import (
     HAS_KEY_VAULT, KEY_VAULT_IMPORT_ERROR)
 
 # Secrets shorter than this are not masked: masking every occurrence of, say, "db" would garble the output.

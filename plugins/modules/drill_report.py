@@ -136,8 +136,8 @@ verdict:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import drill_report_writer as writer
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla import drill_report_writer as writer
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 
 def main():

@@ -339,14 +339,14 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.aws_client import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.cloud.aws_client import (
     BOTO3_IMPORT_ERROR, HAS_BOTO3, aws_argument_spec)
-from ansible_collections.vaultops.recovery.plugins.module_utils.azure_client import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.cloud.azure_client import (
     AZURE_IMPORT_ERROR, HAS_AZURE, azure_argument_spec)
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.flexible_server import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.flexible_server import (
     FLEXIBLE_IMPORT_ERROR, HAS_FLEXIBLE, FlexibleServerBackups)
-from ansible_collections.vaultops.recovery.plugins.module_utils.rds_snapshot import RdsSnapshots
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.rds_snapshot import RdsSnapshots
 
 OPERATIONS = {
     "aws": {"snapshot": "take_snapshot", "restore": "restore_snapshot", "point_in_time": "restore_point_in_time",

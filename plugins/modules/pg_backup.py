@@ -336,15 +336,15 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import pg_dumper, pg_restorer
-from ansible_collections.vaultops.recovery.plugins.module_utils.client_tools import ClientTools
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_manifest import manifest_path_for
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import stale_partials
-from ansible_collections.vaultops.recovery.plugins.module_utils.pg_archive import verify_archive
-from ansible_collections.vaultops.recovery.plugins.module_utils.pg_connection import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres import pg_dumper, pg_restorer
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.client_tools import ClientTools
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.artifact_manifest import manifest_path_for
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import stale_partials
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.pg_archive import verify_archive
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.pg_connection import (
     PgConnection, postgres_connection_argument_spec)
-from ansible_collections.vaultops.recovery.plugins.module_utils.pg_restore_rules import MECHANISMS
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.pg_restore_rules import MECHANISMS
 
 
 def argument_spec():

@@ -265,11 +265,11 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import recovery_set, recovery_set_bucket
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.gpg_signature import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.recovery_set import recovery_set, recovery_set_bucket
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.openpgp.gpg_signature import (
     UNCHECKED, VERIFY, sign_detached, signature_policy, verify_detached)
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_connection import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_connection import (
     BOTO3_IMPORT_ERROR, HAS_BOTO3, S3Connection, connection_argument_spec)
 
 MIN_PART_SIZE = 5 * 1024 * 1024

@@ -322,9 +322,9 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import s3_copy, s3_restore
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_connection import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3 import s3_copy, s3_restore
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_connection import (
     BOTO3_IMPORT_ERROR, HAS_BOTO3, connection_argument_spec)
 
 MIN_PART_SIZE = 5 * 1024 * 1024

@@ -265,10 +265,10 @@ duration:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import swtpm_state
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.systemd_service import ServiceWindow
-from ansible_collections.vaultops.recovery.plugins.module_utils.tpm_shutdown import orderly_shutdown
+from ansible_collections.vaultops.recovery.plugins.module_utils.swtpm import swtpm_state
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.systemd_service import ServiceWindow
+from ansible_collections.vaultops.recovery.plugins.module_utils.swtpm.tpm_shutdown import orderly_shutdown
 
 
 def argument_spec():

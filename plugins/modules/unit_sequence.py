@@ -160,8 +160,8 @@ journal_tail:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import unit_sequence
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import unit_sequence
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 
 def argument_spec():

@@ -165,9 +165,9 @@ known_files:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import vh_checker
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.vh_cli import find_vh
+from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla import vh_checker
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla.vh_cli import find_vh
 
 
 def argument_spec():

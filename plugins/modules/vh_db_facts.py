@@ -167,10 +167,10 @@ checks:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import vh_db_compare, vh_db_facts
-from ansible_collections.vaultops.recovery.plugins.module_utils.client_tools import ClientTools
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.pg_connection import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla import vh_db_compare, vh_db_facts
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.client_tools import ClientTools
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.pg_connection import (
     PgConnection, postgres_connection_argument_spec)
 
 

@@ -160,8 +160,8 @@ detail:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import vh_export_reader as reader
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla import vh_export_reader as reader
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 
 def read(module, gpg, path, kind):

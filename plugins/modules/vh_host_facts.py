@@ -194,8 +194,8 @@ database_exists:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import vh_host_probe
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla import vh_host_probe
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 
 def argument_spec():

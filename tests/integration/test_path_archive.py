@@ -18,8 +18,7 @@ import tarfile
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import path_manifest, path_tar, path_verifier
-
+from ansible_collections.vaultops.recovery.plugins.module_utils.path_archive import path_manifest, path_tar, path_verifier
 MODULE = "vaultops.recovery.path_archive"
 ODD_NAMES = ["with space.yaml", 'quote "double" and \'single\'.txt', "unicode ✓ été.json", "-dash", "tab\there"]
 

@@ -13,9 +13,9 @@ import sys
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import recovery_set
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import write_json_atomic
-from ansible_collections.vaultops.recovery.plugins.module_utils.gpg_signature import sign_detached
+from ansible_collections.vaultops.recovery.plugins.module_utils.recovery_set import recovery_set
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import write_json_atomic
+from ansible_collections.vaultops.recovery.plugins.module_utils.openpgp.gpg_signature import sign_detached
 from support.collection import collections_root
 from support.gpg_keys import make_key
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_name import check_plain_name
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.vh_exporter import check_prefix
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.artifact_name import check_plain_name
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla.vh_exporter import check_prefix
 
 
 @pytest.mark.parametrize("name", ["vh1-20261121T101500Z", "b.with.dots", "x"])

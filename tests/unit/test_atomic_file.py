@@ -4,10 +4,10 @@ import os
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import atomic_file
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import atomic_file
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import (
     AtomicFile, check_writable_directory, sha256_tree, write_json_atomic)
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 
 def partials(directory):

@@ -7,9 +7,9 @@ pytest.importorskip("azure.keyvault.secrets")
 from support.azure_fixtures import stand_in_fixture  # noqa: E402
 from support.azure_key_vault import KeyVaultStandIn  # noqa: E402
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.db_info_store import SecretNotFound  # noqa: E402
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError  # noqa: E402
-from ansible_collections.vaultops.recovery.plugins.module_utils.secret_store_azure import (  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.db_info_store import SecretNotFound  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.secret_store_azure import (  # noqa: E402
     PREVIOUS_TAG, AzureSecretStore)
 
 vault = stand_in_fixture(KeyVaultStandIn, "kv")

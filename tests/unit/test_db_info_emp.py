@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import db_info_emp, db_info_naming
-from ansible_collections.vaultops.recovery.plugins.module_utils.db_info_store import Secret, SecretNotFound
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import db_info_emp, db_info_naming
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.db_info_store import Secret, SecretNotFound
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 PATTERN = re.compile(db_info_emp.DEFAULT_EMP_PATTERN)
 

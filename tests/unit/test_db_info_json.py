@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import db_info_json
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import db_info_json
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 PASSWORD = "planted-DB-pass \\\"w0rd\\\" \u00e9\u2713"
 # Unicode raw and escaped, escapes, nested objects, arrays, 1.0 and 1e3, odd spacing and newlines.

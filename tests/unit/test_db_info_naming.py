@@ -2,9 +2,9 @@
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import db_info_naming
-from ansible_collections.vaultops.recovery.plugins.module_utils.db_info_naming import SecretNaming
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import db_info_naming
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.db_info_naming import SecretNaming
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 
 def test_aws_names_follow_the_vendor_pattern():

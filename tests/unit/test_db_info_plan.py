@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import db_info_plan
-from ansible_collections.vaultops.recovery.plugins.module_utils.db_info_store import Secret, SecretNotFound
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import db_info_plan
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.db_info_store import Secret, SecretNotFound
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 SERVICES = ["orchestrator", "policy-node0", "policy-node1", "policy-node2", "wallet"]
 

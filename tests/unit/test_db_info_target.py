@@ -2,9 +2,9 @@
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.db_info_target import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.db_info_target import (
     check_connection, db_name_problem, host_problem, port_problem)
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 
 @pytest.mark.parametrize("host", [

@@ -8,8 +8,8 @@ import stat
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import drill_report_writer as writer
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla import drill_report_writer as writer
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 NASTY = "a | b \\| c \\\\ d\nsecond line\r\nthird\r<script>&amp; `x` |"
 CHECKS = [

@@ -5,9 +5,9 @@ import os
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import atomic_file, fs_errors
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import check_writable_directory
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import atomic_file, fs_errors
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import check_writable_directory
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 
 @pytest.mark.parametrize("stderr, state", [

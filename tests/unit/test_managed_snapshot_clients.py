@@ -6,10 +6,10 @@ pytest.importorskip("azure.identity")
 pytest.importorskip("botocore")
 from azure.core.exceptions import HttpResponseError, ServiceRequestError  # noqa: E402
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.aws_client import AwsConnection  # noqa: E402
-from ansible_collections.vaultops.recovery.plugins.module_utils.azure_client import (  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.cloud.aws_client import AwsConnection  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.cloud.azure_client import (  # noqa: E402
     AzureConnection, azure_argument_spec)
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError  # noqa: E402
 
 
 def test_aws_region_missing_is_named(monkeypatch):

@@ -4,8 +4,8 @@ import datetime
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import snapshot_naming
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import snapshot_naming
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.modules import managed_snapshot
 
 NOW = datetime.datetime(2026, 11, 21, 10, 15, 2, tzinfo=datetime.timezone.utc)

@@ -8,9 +8,9 @@ import pytest
 pytest.importorskip("botocore")
 import botocore.session  # noqa: E402
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import rds_request  # noqa: E402
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError  # noqa: E402
-from ansible_collections.vaultops.recovery.plugins.module_utils.rds_snapshot import MODULE_SET_KEYS  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import rds_request  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.rds_snapshot import MODULE_SET_KEYS  # noqa: E402
 from ansible_collections.vaultops.recovery.plugins.modules import managed_snapshot  # noqa: E402
 
 SECRET = "planted-tde-password-77f1"

@@ -13,8 +13,8 @@ import pytest
 pytest.importorskip("botocore")
 import botocore.session  # noqa: E402
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError  # noqa: E402
-from ansible_collections.vaultops.recovery.plugins.module_utils.rds_snapshot import RdsSnapshots  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.rds_snapshot import RdsSnapshots  # noqa: E402
 
 RDS_MODEL = botocore.session.get_session().get_service_model("rds")
 SNAP_TIME = datetime.datetime(2026, 11, 21, 10, 0, tzinfo=datetime.timezone.utc)

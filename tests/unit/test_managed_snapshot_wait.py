@@ -8,10 +8,10 @@ import pytest
 pytest.importorskip("botocore")
 from botocore.exceptions import ClientError  # noqa: E402
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError  # noqa: E402
-from ansible_collections.vaultops.recovery.plugins.module_utils.rds_connection import RdsConnection  # noqa: E402
-from ansible_collections.vaultops.recovery.plugins.module_utils.rds_snapshot import RdsSnapshots  # noqa: E402
-from ansible_collections.vaultops.recovery.plugins.module_utils.waiter import wait_until  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.rds_connection import RdsConnection  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.rds_snapshot import RdsSnapshots  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.waiter import wait_until  # noqa: E402
 
 
 class FakeClock(object):

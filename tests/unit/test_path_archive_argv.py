@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import path_archiver, path_tar
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.path_archive import path_archiver, path_tar
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 MOMENT = datetime.datetime(2026, 11, 21, 10, 15, 0, tzinfo=datetime.timezone.utc)
 

@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import path_listing, path_tar
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.path_archive import path_listing, path_tar
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 ODD_NAMES = [
     "plain.txt",

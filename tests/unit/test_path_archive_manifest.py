@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import path_manifest, path_safety
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.path_archive import path_manifest, path_safety
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 RELS = ["etc/vaulthalla", "var/lib/vaulthalla"]
 

@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import (
-    dir_swap, path_archiver, path_restorer, path_tar, path_verifier)
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import dir_swap
+from ansible_collections.vaultops.recovery.plugins.module_utils.path_archive import path_archiver, path_restorer, path_tar, path_verifier
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 pytestmark = pytest.mark.skipif(not shutil.which("zstd"), reason="needs zstd")
 

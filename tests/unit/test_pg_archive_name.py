@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.pg_archive import check_archive_name, verify_archive
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.pg_archive import check_archive_name, verify_archive
 
 
 def _dump(directory, name, data, recorded):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import pg_dumper
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres import pg_dumper
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 
 class NoServer(object):

@@ -4,14 +4,14 @@ import json
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.client_tools import parse_version
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.pg_archive import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.client_tools import parse_version
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.pg_archive import (
     check_checksums, check_restore_tool, load_manifest, tree_digest)
-from ansible_collections.vaultops.recovery.plugins.module_utils.pg_connection import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.pg_connection import (
     PgConnection, conninfo_dbname, pgpass_escape, postgres_connection_argument_spec)
-from ansible_collections.vaultops.recovery.plugins.module_utils.pg_dumper import DumpRequest, archive_name
-from ansible_collections.vaultops.recovery.plugins.module_utils.pg_restorer import RestoreRequest, pgoptions
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.pg_dumper import DumpRequest, archive_name
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.pg_restorer import RestoreRequest, pgoptions
 
 MOMENT = datetime.datetime(2026, 11, 21, 10, 15, 0, tzinfo=datetime.timezone.utc)
 

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.pg_connection import remove_legacy_password_files
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.pg_connection import remove_legacy_password_files
 
 PLANTED = "PLANTED-legacy-pw"
 

@@ -6,10 +6,10 @@ import tempfile
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.pg_connection import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.pg_connection import (
     PgConnection, check_password, password_file)
-from ansible_collections.vaultops.recovery.plugins.module_utils.process import run, run_pipeline
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import run, run_pipeline
 
 SECRET = "PLANTED-unit-pw:with\\odd"
 SHOWN = "PLANTED-unit-pw"  # the part of SECRET before its escaped colon
@@ -94,7 +94,7 @@ def test_ordinary_passwords_pass():
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="dropping to another OS user needs root")
 def test_os_user_reads_the_password_file_it_was_given():
-    from ansible_collections.vaultops.recovery.plugins.module_utils.process import RunAs
+    from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import RunAs
     with PgConnection(params(login_password=SECRET, os_user="nobody"), lambda name: name) as conn:
         env = conn.env()
         rc, out, err = run(["cat", env["PGPASSFILE"]], env=env, run_as=RunAs("nobody"), pass_fds=conn.pass_fds)

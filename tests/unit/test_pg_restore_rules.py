@@ -2,8 +2,8 @@
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import pg_restore_rules as rules
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres import pg_restore_rules as rules
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 
 @pytest.mark.parametrize("exists, replace, jobs, single, expected", [

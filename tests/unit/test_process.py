@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run, run_pipeline
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import StageFailure, run, run_pipeline
 
 PY = sys.executable
 

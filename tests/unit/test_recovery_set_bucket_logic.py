@@ -7,9 +7,9 @@ import stat
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import recovery_set, recovery_set_bucket
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import write_json_atomic
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.recovery_set import recovery_set, recovery_set_bucket
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import write_json_atomic
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 
 class Body(object):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.gpg_signature import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.openpgp.gpg_signature import (
     UNCHECKED, UNSIGNED, VERIFY, signature_policy)
 
 SIGNER = "0123456789ABCDEF0123456789ABCDEF01234567"

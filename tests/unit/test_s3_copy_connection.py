@@ -5,8 +5,8 @@ import pytest
 botocore = pytest.importorskip("botocore")
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError  # noqa: E402
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError  # noqa: E402
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_connection import (  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError  # noqa: E402
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_connection import (  # noqa: E402
     S3Connection, connection_argument_spec)
 
 BASE = dict(endpoint_url="http://127.0.0.1:9", region="us-east-1", access_key="AKIA", secret_key="planted-secret",

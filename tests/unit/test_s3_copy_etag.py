@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import s3_etag
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3 import s3_etag
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 
 def feed(digest, data, chunk):

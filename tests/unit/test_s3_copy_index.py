@@ -5,11 +5,11 @@ import threading
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import s3_copy_index
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.parallel_groups import run_groups
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_copy import copy_name, versioning_warning
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_object_write import put_arguments
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3 import s3_copy_index
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.parallel_groups import run_groups
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_copy import copy_name, versioning_warning
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_object_write import put_arguments
 
 UTC = datetime.timezone.utc
 

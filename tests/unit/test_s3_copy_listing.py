@@ -4,8 +4,8 @@ import datetime
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import s3_listing
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3 import s3_listing
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 WHEN = datetime.datetime(2026, 11, 21, 10, 0, 0, tzinfo=datetime.timezone.utc)
 

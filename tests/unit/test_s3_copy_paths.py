@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_object_path import checked_path, storage_path
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_object_path import checked_path, storage_path
 
 HOSTILE_KEYS = ["../../etc/passwd", "/etc/shadow", "a/../../b", ".", "..", "", "x\x00y", "dir/", "a\nb",
                 "quote\"'", "ü✓🔐", "\\windows\\path", "~root", "-rf"]

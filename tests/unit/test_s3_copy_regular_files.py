@@ -5,11 +5,11 @@ import os
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.regular_file import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.regular_file import (
     kind_of, not_regular, open_below, require_regular, sha256_below)
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_dir_copy import DirectoryCopyReader
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_object_path import storage_path
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_dir_copy import DirectoryCopyReader
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_object_path import storage_path
 
 OUTSIDE = b"secret content from outside the copy"
 

@@ -4,8 +4,8 @@ import fcntl
 import os
 import time
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import atomic_file
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import atomic_file
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import (
     AtomicFile, PartialDir, stale_partials, sweep_stale_partials)
 
 KILLED_FILE = ".wallet-backup-20261121-101500.dump.k3j9x_2a.partial"

@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import machine_identity as mi
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import machine_identity as mi
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 ID_A = "3d1219c7c4c5404aaa1f6d2a48adfda4"
 ID_B = "0123456789abcdef0123456789abcdef"

@@ -8,9 +8,11 @@ import sys
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import security_event, swtpm_lock, swtpm_manifest
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.systemd_service import ServiceWindow
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import security_event
+
+from ansible_collections.vaultops.recovery.plugins.module_utils.swtpm import swtpm_lock, swtpm_manifest
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.systemd_service import ServiceWindow
 
 
 class FakeSystemctl(object):

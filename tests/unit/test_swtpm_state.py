@@ -7,9 +7,10 @@ import stat
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import state_tree, swtpm_state
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.systemd_service import ServiceWindow
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import state_tree
+from ansible_collections.vaultops.recovery.plugins.module_utils.swtpm import swtpm_state
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.systemd_service import ServiceWindow
 
 ID_A = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 ID_B = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"

@@ -5,8 +5,8 @@ import tarfile
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.tar_safety import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.tar_safety import (
     check_members, link_stays_inside, normalize_name)
 
 

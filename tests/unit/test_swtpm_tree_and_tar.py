@@ -6,8 +6,9 @@ import tarfile
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import state_tar, state_tree
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import state_tree
+from ansible_collections.vaultops.recovery.plugins.module_utils.swtpm import state_tar
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 NOBODY = 65534
 

@@ -1,5 +1,5 @@
-from ansible_collections.vaultops.recovery.plugins.module_utils.systemd_service import ServiceWindow
-from ansible_collections.vaultops.recovery.plugins.module_utils.tpm_shutdown import orderly_shutdown
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.systemd_service import ServiceWindow
+from ansible_collections.vaultops.recovery.plugins.module_utils.swtpm.tpm_shutdown import orderly_shutdown
 
 
 def test_orderly_shutdown_runs_tpm2_shutdown_with_the_tcti():

@@ -6,9 +6,9 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import process, unit_sequence
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.systemd_service import parse_show
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import process, unit_sequence
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.systemd_service import parse_show
 from ansible_collections.vaultops.recovery.plugins.modules import unit_sequence as module
 
 SEED = ["vaulthalla.service", "vaulthalla-web.service", "vaulthalla-cli.socket"]

@@ -6,8 +6,8 @@ import stat
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import vh_checker, vh_file_reader, vh_sync_info
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla import vh_checker, vh_file_reader, vh_sync_info
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 SYNC_INFO = """Vault:               s3-secure (id 3)
 Type:                s3

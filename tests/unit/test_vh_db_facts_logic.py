@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import vh_db_compare, vh_db_facts
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla import vh_db_compare, vh_db_facts
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 TABLES = dict(vh_db_facts.DEFAULT_RECORD_TABLES)
 POLICY = [

@@ -5,10 +5,10 @@ import stat
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import openpgp_proof
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.handoff_dir import HandoffDir
-from ansible_collections.vaultops.recovery.plugins.module_utils.process import RunAs
+from ansible_collections.vaultops.recovery.plugins.module_utils.openpgp import openpgp_proof
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla.handoff_dir import HandoffDir
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import RunAs
 
 ARMORED = b"-----BEGIN PGP MESSAGE-----\n\nhF4D\n-----END PGP MESSAGE-----\n"
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import gpg_recipient
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.openpgp import gpg_recipient
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 NOW = 1795242900  # 2026-11-21
 GOOD = "F1B657E537DF00B548959952E3CA10B9F8CDBA2E"

@@ -2,8 +2,8 @@
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import gpg_recipient, openpgp_proof
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.openpgp import gpg_recipient, openpgp_proof
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 ALICE = "F1B657E537DF00B548959952E3CA10B9F8CDBA2E"
 BOB = "6771C5F4489989DD58F1D3C185005C89E698AEFF"

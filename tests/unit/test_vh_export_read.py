@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import vh_export_reader as reader
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla import vh_export_reader as reader
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 KEY_A = bytes(range(32))
 KEY_B = bytes(range(1, 33))

@@ -8,8 +8,12 @@ import pwd
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import pg_connection, process, vh_host_probe
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import process
+
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres import pg_connection
+
+from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla import vh_host_probe
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.modules import vh_host_facts
 
 MACHINE_ID = "0123456789abcdef0123456789abcdef"

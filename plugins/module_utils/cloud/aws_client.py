@@ -27,7 +27,7 @@ Interface (shared by every module that talks to AWS; change it only additively):
 
 import traceback
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 BOTO3_IMPORT_ERROR = None
 try:

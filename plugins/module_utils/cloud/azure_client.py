@@ -29,7 +29,7 @@ Interface (shared by every module that talks to Azure; change it only additively
 import os
 import traceback
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 AZURE_IMPORT_ERROR = None
 try:

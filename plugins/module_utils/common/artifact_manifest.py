@@ -12,8 +12,8 @@ beyond size and SHA-256 is the producing module's business.
 import json
 import os
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import sha256_file
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import sha256_file
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 MANIFEST_SUFFIX = ".manifest.json"
 _INTACT_COPY = "use an intact copy of the backup; this one must not be restored."

@@ -23,8 +23,8 @@ import shutil
 import stat
 import tempfile
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import fs_errors
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import fs_errors
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 CHUNK_SIZE = 1024 * 1024
 # tempfile's names: prefix "." + final name + ".", 8 characters from [a-z0-9_], suffix ".partial".

@@ -13,8 +13,8 @@ import os
 import shutil
 import tempfile
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import fsync_directory
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import fsync_directory
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 
 def parent_of(target):

@@ -10,7 +10,7 @@ suggest them: it names the file system state (ENOSPC, EROFS) and the directory.
 import errno
 import os
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 _STATES = {
     errno.ENOSPC: "is full (ENOSPC: No space left on device)",

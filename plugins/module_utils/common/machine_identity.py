@@ -17,7 +17,7 @@ import hmac
 import re
 import socket
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 APP_ID = b"vaultops.recovery swtpm_archive"
 _MACHINE_ID = re.compile(r"^[0-9a-f]{32}$")

@@ -16,8 +16,8 @@ import json
 import os
 import stat
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import process
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import process
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 SYSLOG_TAG = "vaultops-recovery"
 SYSLOG_PRIORITY = "auth.warning"

@@ -14,8 +14,8 @@ import os
 import pwd
 import stat
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import sha256_file
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import sha256_file
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 ROOT = "."
 _COMPARED = ("type", "mode", "size", "sha256", "target")

@@ -8,8 +8,8 @@ caller restarts in a ``finally`` so a failed copy still brings the service
 back, and reports whether it did.
 """
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import process
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import process
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 RUNNING_STATES = ("active", "activating", "reloading")
 

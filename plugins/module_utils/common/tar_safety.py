@@ -12,7 +12,7 @@ symbolic links pass.
 
 import stat
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 ROOT = "."
 _SHOWN = 5

@@ -11,9 +11,9 @@ failure ends the sequence; units changed before it are left so, and the error sa
 
 import re
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import process
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.systemd_service import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import process
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.systemd_service import (
     RUNNING_STATES, failure_text, journal_tail, parse_show)
 
 STOPPED_STATES = ("inactive", "failed")

@@ -12,7 +12,7 @@ sleep are parameters so that unit tests prove the deadline without sleeping.
 
 import time
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 
 def wait_until(probe, what, timeout, timeout_option, interval, clock=time.monotonic, sleep=time.sleep):

@@ -9,11 +9,11 @@ missing) and sensitive lists the secret strings the module must mask from any
 output on top of that (belt and braces: results never contain them).
 """
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import db_info_emp, db_info_plan, db_info_target
-from ansible_collections.vaultops.recovery.plugins.module_utils.db_info_naming import SecretNaming
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.secret_store_aws import AwsSecretStore
-from ansible_collections.vaultops.recovery.plugins.module_utils.secret_store_azure import AzureSecretStore
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import db_info_emp, db_info_plan, db_info_target
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.db_info_naming import SecretNaming
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.secret_store_aws import AwsSecretStore
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.secret_store_azure import AzureSecretStore
 
 SOURCE = "source_"
 

@@ -23,8 +23,8 @@ import hashlib
 import hmac
 import re
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.db_info_store import SecretNotFound
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.db_info_store import SecretNotFound
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 DEFAULT_EMP_PATTERN = r"(?i)encryptor|master[-_.]?pass(word)?|(^|[-._/:])emp([-._/]|$)"
 

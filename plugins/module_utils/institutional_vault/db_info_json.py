@@ -17,7 +17,7 @@ holds passwords.
 import json
 import re
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 HOST, PORT, NAME = "DB_HOST", "DB_PORT", "DB_NAME"
 CONNECTION_KEYS = (HOST, PORT, NAME)

@@ -13,7 +13,7 @@ secrets differently; its result must already be a valid Key Vault name.
 
 import re
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 DEFAULT_SERVICES = ("orchestrator", "policy-node0", "policy-node1", "policy-node2", "wallet")
 DEFAULT_EMP_NODES = ("policy-node0", "policy-node1", "policy-node2")

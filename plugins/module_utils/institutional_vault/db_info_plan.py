@@ -11,9 +11,9 @@ the secrets already written are put back, so a failure still leaves the
 set as it was.
 """
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import db_info_json
-from ansible_collections.vaultops.recovery.plugins.module_utils.db_info_store import Secret, SecretNotFound
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import db_info_json
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.db_info_store import Secret, SecretNotFound
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 
 class ServiceChange(object):

@@ -17,7 +17,7 @@
 Values are secret text: stores never put them into messages.
 """
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 
 class Secret(object):

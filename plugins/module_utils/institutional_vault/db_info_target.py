@@ -16,7 +16,7 @@ and are refused. DB_PORT is 1 to 65535. DB_NAME is a PostgreSQL database name:
 import ipaddress
 import re
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 MAX_HOST_LENGTH = 253
 MAX_DB_NAME_BYTES = 63  # PostgreSQL's NAMEDATALEN - 1; a longer name is silently truncated by the server

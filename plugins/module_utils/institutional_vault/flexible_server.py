@@ -12,10 +12,10 @@ and vaultops-restore-time, which make a second run a no-op.
 
 import traceback
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import snapshot_naming
-from ansible_collections.vaultops.recovery.plugins.module_utils.azure_client import AzureConnection, http_status
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.waiter import wait_until
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import snapshot_naming
+from ansible_collections.vaultops.recovery.plugins.module_utils.cloud.azure_client import AzureConnection, http_status
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.waiter import wait_until
 
 FLEXIBLE_IMPORT_ERROR = None
 try:

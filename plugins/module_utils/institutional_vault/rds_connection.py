@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The RDS client (through aws_client) and what RDS's own error codes mean in terms of the module's options."""
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.aws_client import AwsConnection
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.cloud.aws_client import AwsConnection
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 RDS_PERMISSIONS = ("rds:DescribeDBInstances, rds:DescribeDBSnapshots, rds:CreateDBSnapshot, rds:AddTagsToResource,"
                    " rds:ListTagsForResource, rds:ModifyDBInstance, rds:RestoreDBInstanceFromDBSnapshot,"

@@ -10,7 +10,7 @@ name again and removes the tag the rename added. The error then says so; if the 
 the old instance is and the commands that put it back. `rds` is the RdsSnapshots that reads and waits.
 """
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 TAG_REPLACED_BY = "vaultops-replaced-by"
 

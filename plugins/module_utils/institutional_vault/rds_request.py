@@ -11,7 +11,7 @@ carry secrets (TdeCredentialPassword), and botocore's own report prints values.
 
 import difflib
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 try:
     from botocore.validate import ParamValidator

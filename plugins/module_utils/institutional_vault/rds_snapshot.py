@@ -11,11 +11,11 @@ security groups, parameter group, class, Multi-AZ, public access, port) are take
 or else from the snapshot's original instance, because RDS would otherwise use the default VPC and group.
 """
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import rds_replace, rds_request, snapshot_naming
-from ansible_collections.vaultops.recovery.plugins.module_utils.aws_client import error_code
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.rds_connection import RdsConnection
-from ansible_collections.vaultops.recovery.plugins.module_utils.waiter import wait_until
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import rds_replace, rds_request, snapshot_naming
+from ansible_collections.vaultops.recovery.plugins.module_utils.cloud.aws_client import error_code
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.rds_connection import RdsConnection
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.waiter import wait_until
 
 TAG_CREATED_BY = "vaultops-created-by"
 TAG_RESTORED_FROM = "vaultops-restored-from"

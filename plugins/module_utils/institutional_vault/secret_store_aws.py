@@ -10,9 +10,9 @@ stays readable and a rollback only moves the AWSCURRENT label back
 version id explicitly, never the implicit default.
 """
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.aws_client import AwsConnection, error_code
-from ansible_collections.vaultops.recovery.plugins.module_utils.db_info_store import Secret, SecretNotFound
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.cloud.aws_client import AwsConnection, error_code
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.db_info_store import Secret, SecretNotFound
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 CURRENT, PREVIOUS = "AWSCURRENT", "AWSPREVIOUS"
 _NOT_FOUND = ("ResourceNotFoundException",)

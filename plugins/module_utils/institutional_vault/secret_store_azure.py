@@ -19,9 +19,9 @@ enabled version is the current one. So:
 
 import traceback
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.azure_client import AzureConnection, http_status
-from ansible_collections.vaultops.recovery.plugins.module_utils.db_info_store import Secret, SecretNotFound
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.cloud.azure_client import AzureConnection, http_status
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.db_info_store import Secret, SecretNotFound
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 KEY_VAULT_IMPORT_ERROR = None
 try:

@@ -11,7 +11,7 @@ so one rule serves both providers.
 import datetime
 import re
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 _VALID = re.compile(r"^[A-Za-z](?:[A-Za-z0-9]|-(?!-))*$")
 MAX_LENGTH = 63

@@ -16,8 +16,8 @@ import datetime
 import os
 import re
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.process import run
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import run
 
 _FPR = re.compile(r"^[0-9A-F]{40}$")
 _UNUSABLE = {"e": "expired", "r": "revoked", "i": "invalid"}

@@ -6,8 +6,8 @@
 import os
 import re
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.process import run
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import run
 
 
 def _gpg(gpg, gnupg_home, args):

@@ -18,8 +18,8 @@ import re
 import shutil
 import tempfile
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.process import run
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import run
 
 ARMOR_BEGIN = b"-----BEGIN PGP MESSAGE-----"
 ARMOR_END = b"-----END PGP MESSAGE-----"

@@ -19,14 +19,14 @@ import socket
 import tempfile
 import time
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import (
-    fs_errors, path_listing, path_manifest, path_safety, path_tar, state_tree)
-from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_manifest import manifest_path_for
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import fs_errors, state_tree
+from ansible_collections.vaultops.recovery.plugins.module_utils.path_archive import path_listing, path_manifest, path_safety, path_tar
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.artifact_manifest import manifest_path_for
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import (
     AtomicFile, check_writable_directory, stale_partials, sweep_stale_partials, write_json_atomic)
-from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_name import is_inside, render_name, utc_now
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run_pipeline
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.artifact_name import is_inside, render_name, utc_now
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import StageFailure, run_pipeline
 
 DEFAULT_PATTERN = "{prefix}-config-state-%Y%m%d-%H%M%S"
 STOP_SERVICES = ("stop the services that write these paths first (for Vaulthalla: systemctl stop vaulthalla.service"

@@ -23,7 +23,7 @@ import re
 import stat
 import time
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 _TYPES = {"-": "file", "d": "dir", "l": "symlink", "h": "hardlink", "c": "device", "b": "device", "p": "fifo"}
 _LINE = re.compile(

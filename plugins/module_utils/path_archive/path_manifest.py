@@ -15,8 +15,10 @@ once per ID, so a restore can map them on a host where IDs differ.
 import fnmatch
 import posixpath
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import artifact_manifest, path_listing, path_safety
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import artifact_manifest
+
+from ansible_collections.vaultops.recovery.plugins.module_utils.path_archive import path_listing, path_safety
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 KIND = "path_archive"
 MANIFEST_VERSION = 1

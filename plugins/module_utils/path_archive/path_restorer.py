@@ -35,11 +35,11 @@ import pwd
 import stat
 import time
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import (
-    artifact_manifest, dir_swap, fs_errors, path_listing, path_safety, path_tar, path_verifier, state_tree)
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import DigestingReader
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run_pipeline
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import artifact_manifest, dir_swap, fs_errors, state_tree
+from ansible_collections.vaultops.recovery.plugins.module_utils.path_archive import path_listing, path_safety, path_tar, path_verifier
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import DigestingReader
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import StageFailure, run_pipeline
 
 ROOT = path_safety.ROOT
 _SHOWN = 5

@@ -15,9 +15,9 @@ archived, not on the day it is needed.
 import os
 import stat
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import tar_safety
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.path_listing import ListedMember
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import tar_safety
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.path_archive.path_listing import ListedMember
 
 ROOT = tar_safety.ROOT
 _SHOWN = 5

@@ -14,11 +14,11 @@ A restore runs the same checks on the single read that also extracts
 
 import os
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import (
-    artifact_manifest, path_listing, path_manifest, path_safety, path_tar)
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import sha256_file
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run_pipeline
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import artifact_manifest
+from ansible_collections.vaultops.recovery.plugins.module_utils.path_archive import path_listing, path_manifest, path_safety, path_tar
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import sha256_file
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import StageFailure, run_pipeline
 
 _INTACT = "use an intact copy of the backup; this one must not be restored."
 

@@ -11,11 +11,11 @@ nothing or a dump that verify and restore refuse.
 import hashlib
 import os
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import artifact_manifest
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import sha256_tree
-from ansible_collections.vaultops.recovery.plugins.module_utils.client_tools import parse_version
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run_pipeline
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import artifact_manifest
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import sha256_tree
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.client_tools import parse_version
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import StageFailure, run_pipeline
 
 MANIFEST_VERSION = 1
 REQUIRED_KEYS = ("manifest_version", "format", "compressor", "database", "pg_dump_version", "size", "sha256",

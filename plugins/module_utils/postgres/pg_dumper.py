@@ -12,17 +12,17 @@ directory path for --jobs) and hashes them afterwards from the page cache.
 import os
 import time
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_manifest import manifest_path_for
-from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_name import render_name, utc_now
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.artifact_manifest import manifest_path_for
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.artifact_name import render_name, utc_now
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import (
     AtomicFile, PartialDir, check_writable_directory, fsync_directory, sha256_tree, sweep_stale_partials,
     write_json_atomic)
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.fs_errors import from_stderr
-from ansible_collections.vaultops.recovery.plugins.module_utils.pg_archive import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.fs_errors import from_stderr
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.pg_archive import (
     MANIFEST_VERSION, list_toc, tree_digest)
-from ansible_collections.vaultops.recovery.plugins.module_utils.pg_connection import check_access
-from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run_pipeline
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.pg_connection import check_access
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import StageFailure, run_pipeline
 
 DEFAULT_PATTERNS = {
     "custom": "{prefix}-backup-%Y%m%d-%H%M%S.dump",

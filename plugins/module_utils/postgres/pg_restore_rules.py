@@ -8,7 +8,7 @@ Pure functions (no I/O), each with a unit test in tests/unit/test_pg_restore_rul
 
 import re
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 NAME_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL silently truncates longer names, which would break the swap
 

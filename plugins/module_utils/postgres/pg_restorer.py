@@ -17,12 +17,12 @@ import shutil
 import tempfile
 import time
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import pg_db_swap
-from ansible_collections.vaultops.recovery.plugins.module_utils import pg_restore_rules as rules
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.pg_archive import archive_reader_stages, verify_archive
-from ansible_collections.vaultops.recovery.plugins.module_utils.pg_connection import check_access, conninfo_dbname
-from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run, run_pipeline
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres import pg_db_swap
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres import pg_restore_rules as rules
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.pg_archive import archive_reader_stages, verify_archive
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.pg_connection import check_access, conninfo_dbname
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import StageFailure, run, run_pipeline
 
 _SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 

@@ -16,10 +16,10 @@ import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_manifest import MANIFEST_SUFFIX
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import sha256_file, write_json_atomic
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.regular_file import require_regular
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.artifact_manifest import MANIFEST_SUFFIX
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import sha256_file, write_json_atomic
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.regular_file import require_regular
 
 SET_MANIFEST = "manifest.json"
 SET_KIND = "vaultops_recovery_set"

@@ -22,13 +22,15 @@ import hashlib
 import io
 import os
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import recovery_set, s3_copy_index
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.recovery_set import recovery_set
+
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3 import s3_copy_index
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import (
     AtomicFile, PartialDir, check_writable_directory, fsync_directory, sha256_file, write_bytes_atomic)
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_connection import error_code
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_object_read import read_version
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_object_write import put_body
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_connection import error_code
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_object_read import read_version
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_object_write import put_body
 
 SHA256_METADATA = "vaultops-sha256"
 SIGNATURE = recovery_set.SET_MANIFEST + ".asc"

@@ -17,13 +17,13 @@ import hashlib
 import io
 import json
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import s3_copy_index, s3_listing
-from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_manifest import MANIFEST_SUFFIX
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_connection import error_code
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_object_read import describe, read_version
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_object_write import put_arguments, put_body
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_spool import Spool
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3 import s3_copy_index, s3_listing
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.artifact_manifest import MANIFEST_SUFFIX
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_connection import error_code
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_object_read import describe, read_version
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_object_write import put_arguments, put_body
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_spool import Spool
 
 META_DIR = ".vaultops-s3-copy/"
 SHA256_METADATA = "vaultops-sha256"

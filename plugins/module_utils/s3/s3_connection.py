@@ -9,9 +9,9 @@ destination side (the dest_ options), buckets and keys in every message,
 archived objects, missing buckets and wrong regions.
 """
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.aws_client import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.cloud.aws_client import (
     BOTO3_IMPORT_ERROR, HAS_BOTO3, AwsConnection, aws_argument_spec, error_code, is_botocore_error)
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 # The S3 modules import these from here.
 __all__ = ["BOTO3_IMPORT_ERROR", "HAS_BOTO3", "S3Connection", "connection_argument_spec", "error_code",

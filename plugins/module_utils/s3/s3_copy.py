@@ -14,14 +14,14 @@ SHA-256 against the index. It changes nothing.
 
 import datetime
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import s3_copy_index, s3_listing
-from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_name import check_plain_name
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.parallel_groups import run_groups
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_bucket_store import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3 import s3_copy_index, s3_listing
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.artifact_name import check_plain_name
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.parallel_groups import run_groups
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_bucket_store import (
     BucketCopyReader, BucketCopyWriter)
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_connection import S3Connection
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_dir_copy import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_connection import S3Connection
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_dir_copy import (
     DirectoryCopyReader, DirectoryCopyWriter)
 
 DEFAULT_PATTERN = "{bucket}-s3-%Y%m%d-%H%M%S"

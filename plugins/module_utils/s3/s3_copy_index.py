@@ -18,7 +18,7 @@ import datetime
 import hashlib
 import json
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 KIND = "s3_bucket_copy"
 PRODUCER = "s3_bucket_copy"

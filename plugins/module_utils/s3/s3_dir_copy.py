@@ -14,16 +14,18 @@ import hashlib
 import os
 import stat
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import artifact_manifest, s3_copy_index
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import artifact_manifest
+
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3 import s3_copy_index
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import (
     AtomicFile, PartialDir, check_writable_directory, fsync_directory, write_bytes_atomic, write_json_atomic)
-from ansible_collections.vaultops.recovery.plugins.module_utils.dir_swap import remove_tree
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.regular_file import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.dir_swap import remove_tree
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.regular_file import (
     kind_of, open_below, sha256_below)
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_object_path import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_object_path import (
     OBJECTS_DIR, checked_path, storage_path)
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_object_read import read_version
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_object_read import read_version
 
 
 def _exists_error(path):

@@ -13,7 +13,7 @@ the result says why.
 import hashlib
 import re
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 _SINGLE = re.compile(r"^[0-9a-f]{32}$")
 _MULTIPART = re.compile(r"^[0-9a-f]{32}-([0-9]{1,5})$")

@@ -8,9 +8,9 @@ ListObjectVersions is paginated to the end. Services without object versions
 their entries have no version id and are read without one.
 """
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import s3_copy_index
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_connection import error_code
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3 import s3_copy_index
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_connection import error_code
 
 ENABLED = "Enabled"
 SUSPENDED = "Suspended"

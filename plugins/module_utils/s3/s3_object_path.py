@@ -14,7 +14,7 @@ import hashlib
 import os
 import re
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 OBJECTS_DIR = "objects"
 _STORED = re.compile(r"^objects/([0-9a-f]{2})/([0-9a-f]{64})$")

@@ -8,9 +8,9 @@ For a multipart ETag the part sizes are asked for first (HEAD with
 partNumber), so the multipart MD5 can be computed on the same single pass.
 """
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import s3_copy_index, s3_etag
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_connection import error_code, is_streaming_error
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3 import s3_copy_index, s3_etag
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_connection import error_code, is_streaming_error
 
 CHUNK_SIZE = 1024 * 1024
 # Answers meaning "this service cannot tell part sizes", as opposed to credential or network failures.

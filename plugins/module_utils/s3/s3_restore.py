@@ -13,13 +13,13 @@ and each delete marker is recreated by a delete. Keys are restored a few at
 a time; the versions of one key strictly in order.
 """
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import s3_copy_index, s3_listing
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.parallel_groups import run_groups
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_copy import check_copy, reader_for
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_connection import S3Connection
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_object_read import describe
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3_object_write import put_arguments, put_body
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3 import s3_copy_index, s3_listing
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.parallel_groups import run_groups
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_copy import check_copy, reader_for
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_connection import S3Connection
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_object_read import describe
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_object_write import put_arguments, put_body
 
 
 def _has_history(entries):

@@ -12,7 +12,7 @@ import errno
 import hashlib
 import tempfile
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 
 class Spool(object):

@@ -16,8 +16,10 @@ import os
 import tarfile
 import zlib
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import state_tree, tar_safety
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import tar_safety
+
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import state_tree
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 CHUNK_SIZE = 1024 * 1024
 WRITE_MODES = {"gzip": "w|gz", "none": "w|"}

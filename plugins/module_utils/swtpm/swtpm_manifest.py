@@ -10,8 +10,7 @@ their contents, and the source host's machine identity as a digest.
 
 import os
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import artifact_manifest
-
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import artifact_manifest
 KIND = "swtpm_state"
 MANIFEST_VERSION = 1
 REQUIRED_KEYS = ("manifest_version", "kind", "compression", "state_dir", "hostname", "machine_id_digest", "size",

@@ -17,12 +17,12 @@ unit does not start.
 import os
 import time
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import (
-    artifact_manifest, dir_swap, machine_identity, security_event, state_tar, state_tree, swtpm_lock, swtpm_manifest)
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import artifact_manifest, dir_swap, machine_identity, security_event, state_tree
+from ansible_collections.vaultops.recovery.plugins.module_utils.swtpm import state_tar, swtpm_lock, swtpm_manifest
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import (
     AtomicFile, check_writable_directory, write_json_atomic)
-from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_name import is_inside, render_name, utc_now
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.artifact_name import is_inside, render_name, utc_now
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 DEFAULT_PATTERNS = {"gzip": "{hostname}-swtpm-%Y%m%d-%H%M%S.tar.gz", "none": "{hostname}-swtpm-%Y%m%d-%H%M%S.tar"}
 HOST_CHANGE_EVENT = "swtpm_state_restored_on_another_host"

@@ -12,10 +12,10 @@ nothing; a different report under an existing name is refused, never merged.
 import json
 import os
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_name import check_plain_name
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.artifact_name import check_plain_name
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import (
     check_writable_directory, write_bytes_atomic)
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 REPORT_VERSION = 1
 

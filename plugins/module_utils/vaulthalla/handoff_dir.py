@@ -17,8 +17,8 @@ import shutil
 import stat
 import tempfile
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.process import run
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import run
 
 READ_SIZE = 1024 * 1024
 

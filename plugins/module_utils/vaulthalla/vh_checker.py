@@ -9,10 +9,10 @@ whether a failed check fails the task (restore) or goes into a report (drill).
 
 import time
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import vh_cli, vh_file_reader, vh_sync_info
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.parallel_groups import run_groups
-from ansible_collections.vaultops.recovery.plugins.module_utils.waiter import wait_until
+from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla import vh_cli, vh_file_reader, vh_sync_info
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.parallel_groups import run_groups
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.waiter import wait_until
 
 HEALTHY = "vh status: healthy"
 PROBE_WORKERS = 4

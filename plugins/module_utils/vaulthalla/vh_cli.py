@@ -11,8 +11,8 @@ print key material there, and this module never asks for that).
 
 import os
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.process import run
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import run
 
 DAEMON_DOWN = "connect: No such file or directory"
 STDERR_TAIL = 1500

@@ -11,8 +11,8 @@ those are known.
 
 import json
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.vh_db_facts import POLICY_COLUMNS, POLICY_TABLE
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla.vh_db_facts import POLICY_COLUMNS, POLICY_TABLE
 
 # A detail names at most this many items per kind, then says how many more there are.
 SHOWN = 10

@@ -16,7 +16,7 @@ so password hashes and other column values never reach the module's output.
 
 import json
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 DEFAULT_SCHEMAS = ["public"]
 DEFAULT_RECORD_TABLES = {

@@ -18,8 +18,8 @@ import json
 import os
 import re
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.process import run
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import run
 
 KINDS = ("vault_keys", "secrets")
 LABELS = {"vault_keys": "vault keys", "secrets": "secret"}

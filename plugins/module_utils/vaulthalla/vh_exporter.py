@@ -21,14 +21,16 @@ import os
 import socket
 import time
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import gpg_recipient, openpgp_proof, vh_cli
-from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_manifest import manifest_path_for
-from ansible_collections.vaultops.recovery.plugins.module_utils.artifact_name import check_plain_name
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.openpgp import gpg_recipient, openpgp_proof
+
+from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla import vh_cli
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.artifact_manifest import manifest_path_for
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.artifact_name import check_plain_name
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import (
     AtomicFile, check_writable_directory, write_json_atomic)
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.handoff_dir import HandoffDir
-from ansible_collections.vaultops.recovery.plugins.module_utils.process import RunAs
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla.handoff_dir import HandoffDir
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import RunAs
 
 PRODUCER = "vaultops.recovery.vh_export"
 MANIFEST_KIND = "vh_export"

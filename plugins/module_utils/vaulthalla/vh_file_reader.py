@@ -16,8 +16,8 @@ The content is streamed into SHA-256 and never returned or logged.
 import hashlib
 import os
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.process import StageFailure, run_pipeline
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import StageFailure, run_pipeline
 
 READ_SIZE = 1024 * 1024
 HAZARD = ("a restore without the matching sealed key blobs (/var/lib/vaulthalla/.sealed_*.blob) or without the"

@@ -20,13 +20,13 @@ import pwd
 import re
 import stat
 
-from ansible_collections.vaultops.recovery.plugins.module_utils import process
-from ansible_collections.vaultops.recovery.plugins.module_utils.atomic_file import sha256_file
-from ansible_collections.vaultops.recovery.plugins.module_utils.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.machine_identity import read_machine_id
-from ansible_collections.vaultops.recovery.plugins.module_utils.pg_connection import (
+from ansible_collections.vaultops.recovery.plugins.module_utils.common import process
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import sha256_file
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.machine_identity import read_machine_id
+from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.pg_connection import (
     PgConnection, postgres_connection_argument_spec)
-from ansible_collections.vaultops.recovery.plugins.module_utils.state_tree import walk
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.state_tree import walk
 
 DEFAULT_TPM_DEVICES = ["/dev/tpmrm0", "/dev/tpm0"]
 NOT_INSTALLED = "not installed"
