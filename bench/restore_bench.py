@@ -252,14 +252,14 @@ CHECKPOINT;
 
 
 def destroy_data(lab):
-    """Lose the host's data as extensions/molecule's destroy_data tasks do (now playbooks/lab_destroy_vaulthalla.yml)."""
-    playbook = os.path.join(REPO, "playbooks", "lab_destroy_vaulthalla.yml")
+    """Lose the host's data as extensions/molecule's destroy_data tasks do (now lab/playbooks/lab_destroy_vaulthalla.yml)."""
+    playbook = os.path.join(REPO, "lab", "playbooks", "lab_destroy_vaulthalla.yml")
     if not os.path.exists(playbook):
         shared = os.path.join(REPO, "extensions", "molecule", "shared")
         tasks = [path for path in (os.path.join(shared, "tasks", "destroy_data.yml"),
                                    os.path.join(shared, "destroy_data.yml")) if os.path.exists(path)]
         if not tasks:
-            raise SystemExit("no destroy playbook or task file found (playbooks/lab_destroy_vaulthalla.yml)")
+            raise SystemExit("no destroy playbook or task file found (lab/playbooks/lab_destroy_vaulthalla.yml)")
         playbook = os.path.join(lab.work, "destroy.yml")
         with open(playbook, "w") as handle:
             handle.write("---\n- name: Destroy the lab host's Vaulthalla data\n  hosts: vaulthalla\n"

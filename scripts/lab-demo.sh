@@ -44,7 +44,7 @@ playbook "$repo/playbooks/backup.yml" -e "$(json vaulthalla_backup_fetch_dir "$o
 set_dir=$(comm -13 <(echo "$before") <(find "$out/recovery-sets" -mindepth 1 -maxdepth 1 -type d | sort) | tail -n 1)
 
 echo "== 2/4 destroy the host's data"
-playbook "$repo/playbooks/lab_destroy_vaulthalla.yml"
+playbook "$repo/lab/playbooks/lab_destroy_vaulthalla.yml"
 
 echo "== 3/4 restore"
 restore_started=$SECONDS

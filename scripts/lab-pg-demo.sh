@@ -39,7 +39,7 @@ if [[ -n "${LAB_OUTPUT_DIR:-}" ]]; then
   # JSON extra vars, so a path with spaces or quotes arrives intact
   extra=(-e "$("$VENV/bin/python" -c 'import json, sys; print(json.dumps({"lab_pg_output_dir": sys.argv[1]}))' "$LAB_OUTPUT_DIR")")
 fi
-"$VENV/bin/ansible-playbook" -i "$inventory" "$repo/playbooks/lab_pg_roundtrip.yml" "${extra[@]}"
+"$VENV/bin/ansible-playbook" -i "$inventory" "$repo/lab/playbooks/lab_pg_roundtrip.yml" "${extra[@]}"
 
 host=${LAB_CONTAINER:-vaultops-lab-pg}
 out=${LAB_OUTPUT_DIR:-$repo/lab-output/$host}
