@@ -14,8 +14,11 @@ from ansible_collections.vaultops.recovery.plugins.module_utils.cloud.aws_client
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 # The S3 modules import these from here.
-__all__ = ["BOTO3_IMPORT_ERROR", "HAS_BOTO3", "S3Connection", "connection_argument_spec", "error_code",
-           "is_streaming_error"]
+__all__ = ["BOTO3_IMPORT_ERROR", "HAS_BOTO3", "MIN_PART_SIZE", "S3Connection", "connection_argument_spec",
+           "error_code", "is_streaming_error"]
+
+# The smallest part S3 accepts in a multipart upload (every part but the last): 5 MiB.
+MIN_PART_SIZE = 5 * 1024 * 1024
 
 _MISSING_BUCKET_CODES = ("NoSuchBucket",)
 _REGION_CODES = ("PermanentRedirect", "301", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException")

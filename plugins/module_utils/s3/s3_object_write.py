@@ -16,9 +16,8 @@ from urllib.parse import urlencode
 
 from ansible_collections.vaultops.recovery.plugins.module_utils.s3 import s3_copy_index
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_connection import error_code
+from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_connection import MIN_PART_SIZE, error_code
 
-MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10000
 _CHECKSUM_UNSUPPORTED = ("NotImplemented", "501", "InvalidRequest", "InvalidArgument", "UnsupportedArgument")
 
