@@ -14,7 +14,6 @@ import os
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import run
 
-COMPRESSORS = ("zstd", "gzip", "none")
 EXTENSIONS = {"zstd": ".tar.zst", "gzip": ".tar.gz", "none": ".tar"}
 DEFAULT_LEVELS = {"zstd": 3, "gzip": 6}
 LEVEL_RANGES = {"zstd": (1, 19), "gzip": (1, 9)}

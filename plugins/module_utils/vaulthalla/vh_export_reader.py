@@ -21,7 +21,6 @@ import re
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import run
 
-KINDS = ("vault_keys", "secrets")
 LABELS = {"vault_keys": "vault keys", "secrets": "secret"}
 _STATUS = re.compile(r"^\[GNUPG:\] (\S+) ?(.*)$", re.MULTILINE)
 _GPG_ERR_BAD_PASSPHRASE = 11
