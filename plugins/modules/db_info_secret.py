@@ -344,17 +344,15 @@ source:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import db_info_actions, db_info_naming
 from ansible_collections.vaultops.recovery.plugins.module_utils.cloud.aws_client import (
     BOTO3_IMPORT_ERROR, HAS_BOTO3, aws_argument_spec)
 from ansible_collections.vaultops.recovery.plugins.module_utils.cloud.azure_client import (
     AZURE_IMPORT_ERROR, HAS_AZURE, azure_argument_spec)
 from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.db_info_emp import DEFAULT_EMP_PATTERN
-from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.secret_store_azure import (
     HAS_KEY_VAULT, KEY_VAULT_IMPORT_ERROR)
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.vaultops_module import run_module
 
 # Secrets shorter than this are not masked: masking every occurrence of, say, "db" would garble the output.
 MIN_MASKED_LENGTH = 6
@@ -388,29 +386,25 @@ def argument_spec():
     return spec
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        required_if=[("state", "update", ["db_host"]), ("state", "emp_check", ["source_environment"]),
-                     ("provider", "azure", ["vault_url"])],
-        supports_check_mode=True,
-    )
+def update_secrets(module):
     params = module.params
-    if params["provider"] == "aws" and not HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib("boto3"), exception=BOTO3_IMPORT_ERROR)
-    if params["provider"] == "azure" and not HAS_AZURE:
-        module.fail_json(msg=missing_required_lib("azure-identity"), exception=AZURE_IMPORT_ERROR)
-    if params["provider"] == "azure" and not HAS_KEY_VAULT:
-        module.fail_json(msg=missing_required_lib("azure-keyvault-secrets"), exception=KEY_VAULT_IMPORT_ERROR)
-    try:
-        result, sensitive = db_info_actions.run(params, module.check_mode)
-    except RecoveryError as exc:
-        module.fail_json(msg=str(exc), **exc.facts)
+    if params["provider"] == "aws":
+        module.require_library("boto3", HAS_BOTO3, BOTO3_IMPORT_ERROR)
+    else:
+        module.require_library("azure-identity", HAS_AZURE, AZURE_IMPORT_ERROR)
+        module.require_library("azure-keyvault-secrets", HAS_KEY_VAULT, KEY_VAULT_IMPORT_ERROR)
+    result, sensitive = db_info_actions.run(params, module.check_mode)
     module.no_log_values.update(value for value in sensitive if len(value) >= MIN_MASKED_LENGTH)
     diff = result.pop("diff", None)
     if module._diff and diff is not None:
         result["diff"] = diff
-    module.exit_json(**result)
+    return result
+
+
+def main():
+    run_module(update_secrets, argument_spec(),
+               required_if=[("state", "update", ["db_host"]), ("state", "emp_check", ["source_environment"]),
+                            ("provider", "azure", ["vault_url"])])
 
 
 if __name__ == "__main__":

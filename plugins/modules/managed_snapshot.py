@@ -335,18 +335,14 @@ duration:
   type: float
 """
 
-import time
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.vaultops.recovery.plugins.module_utils.cloud.aws_client import (
     BOTO3_IMPORT_ERROR, HAS_BOTO3, aws_argument_spec)
 from ansible_collections.vaultops.recovery.plugins.module_utils.cloud.azure_client import (
     AZURE_IMPORT_ERROR, HAS_AZURE, azure_argument_spec)
-from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.flexible_server import (
     FLEXIBLE_IMPORT_ERROR, HAS_FLEXIBLE, FlexibleServerBackups)
 from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.rds_snapshot import RdsSnapshots
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.vaultops_module import run_module
 
 OPERATIONS = {
     "aws": {"snapshot": "take_snapshot", "restore": "restore_snapshot", "point_in_time": "restore_point_in_time",
@@ -401,27 +397,23 @@ def missing_library(provider):
     return None, None
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        required_if=[("state", "restore", ["snapshot_name"]), ("provider", "azure", ["resource_group"])],
-        supports_check_mode=True,
-    )
+def run(module):
     params = module.params
     library, error = missing_library(params["provider"])
     if library:
-        module.fail_json(msg=missing_required_lib(library), exception=error)
+        module.require_library(library, False, error)
     problem = check_params(params)
     if problem:
         module.fail_json(msg=problem)
-    started = time.time()
-    try:
-        backend = RdsSnapshots if params["provider"] == "aws" else FlexibleServerBackups
-        result = getattr(backend(params, module.check_mode), OPERATIONS[params["provider"]][params["state"]])()
-    except RecoveryError as exc:
-        module.fail_json(msg=str(exc), **exc.facts)
-    result.update(provider=params["provider"], state=params["state"], duration=round(time.time() - started, 3))
-    module.exit_json(**result)
+    backend = RdsSnapshots if params["provider"] == "aws" else FlexibleServerBackups
+    result = getattr(backend(params, module.check_mode), OPERATIONS[params["provider"]][params["state"]])()
+    result.update(provider=params["provider"], state=params["state"])
+    return result
+
+
+def main():
+    run_module(run, argument_spec(), timed=True,
+               required_if=[("state", "restore", ["snapshot_name"]), ("provider", "azure", ["resource_group"])])
 
 
 if __name__ == "__main__":

@@ -269,12 +269,8 @@ duration:
   type: float
 """
 
-import time
-
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.vaultops.recovery.plugins.module_utils.path_archive import path_archiver, path_restorer, path_verifier
-from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.vaultops_module import run_module
 from ansible_collections.vaultops.recovery.plugins.module_utils.path_archive.path_tar import Tools
 
 
@@ -300,35 +296,26 @@ def argument_spec():
 
 
 def run_verify(tools, params):
-    started = time.time()
     verified = path_verifier.verify(tools, params["path"], params["manifest"])
     result = dict(changed=False, path=params["path"], root=verified["manifest"]["root"])
     result.update(path_verifier.facts(verified))
-    result["duration"] = round(time.time() - started, 3)
     return result
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        required_if=[("state", "archive", ["paths", "dest_dir"]), ("state", "verify", ["path"]),
-                     ("state", "restore", ["path"])],
-        supports_check_mode=True,
-    )
+def run(module):
     params = module.params
     tools = Tools(module.get_bin_path)
-    try:
-        if params["state"] == "archive":
-            result = path_archiver.archive(tools, params, module.check_mode)
-        elif params["state"] == "verify":
-            result = run_verify(tools, params)
-        else:
-            result = path_restorer.restore(tools, params, module.check_mode)
-    except RecoveryError as exc:
-        module.fail_json(msg=str(exc), **exc.facts)
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    module.exit_json(**result)
+    if params["state"] == "archive":
+        return path_archiver.archive(tools, params, module.check_mode)
+    if params["state"] == "verify":
+        return run_verify(tools, params)
+    return path_restorer.restore(tools, params, module.check_mode)
+
+
+def main():
+    run_module(run, argument_spec(), timed=True,
+               required_if=[("state", "archive", ["paths", "dest_dir"]), ("state", "verify", ["path"]),
+                            ("state", "restore", ["path"])])
 
 
 if __name__ == "__main__":

@@ -332,13 +332,9 @@ target_state:
   sample: "unchanged: the restore ran in one transaction that PostgreSQL rolled back"
 """
 
-import time
-
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.vaultops.recovery.plugins.module_utils.postgres import pg_dumper, pg_restorer
 from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.client_tools import ClientTools
-from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.vaultops_module import run_module
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.artifact_manifest import manifest_path_for
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import stale_partials
 from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.pg_archive import verify_archive
@@ -430,38 +426,28 @@ def run_restore(module, conn, tools):
         result.update(archive_facts(planned["verified"]))
         return result
     restored = pg_restorer.restore(conn, tools, request)
-    for warning in restored["warnings"]:
-        module.warn(warning)
     result = dict(changed=True, database=restored["database"], created_database=restored["created_database"],
                   created_owner_role=restored["created_owner_role"], mechanism=restored["mechanism"],
-                  missing_roles=[])
+                  missing_roles=[], warnings=restored["warnings"])
     result.update(archive_facts(restored["verified"]))
     return result
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        required_if=[("state", "dump", ["database", "dest_dir"]), ("state", "verify", ["path"]),
-                     ("state", "restore", ["path"])],
-        mutually_exclusive=[("login_host", "login_unix_socket")],
-        supports_check_mode=True,
-    )
-    started = time.time()
+def run(module):
     tools = ClientTools(module.get_bin_path, module.params["pg_bin_dir"])
-    try:
-        if module.params["state"] == "verify":
-            result = run_verify(module, tools)
-        else:
-            with PgConnection(module.params, tools.path) as conn:
-                if module.params["state"] == "dump":
-                    result = run_dump(module, conn, tools)
-                else:
-                    result = run_restore(module, conn, tools)
-    except RecoveryError as exc:
-        module.fail_json(msg=str(exc), **exc.facts)
-    result["duration"] = round(time.time() - started, 3)
-    module.exit_json(**result)
+    if module.params["state"] == "verify":
+        return run_verify(module, tools)
+    with PgConnection(module.params, tools.path) as conn:
+        if module.params["state"] == "dump":
+            return run_dump(module, conn, tools)
+        return run_restore(module, conn, tools)
+
+
+def main():
+    run_module(run, argument_spec(), timed=True,
+               required_if=[("state", "dump", ["database", "dest_dir"]), ("state", "verify", ["path"]),
+                            ("state", "restore", ["path"])],
+               mutually_exclusive=[("login_host", "login_unix_socket")])
 
 
 if __name__ == "__main__":

@@ -261,16 +261,13 @@ duration:
 """
 
 import os
-import time
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.vaultops.recovery.plugins.module_utils.recovery_set import recovery_set, recovery_set_bucket
-from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.openpgp.gpg_signature import (
     UNCHECKED, VERIFY, sign_detached, signature_policy, verify_detached)
 from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_connection import (
     BOTO3_IMPORT_ERROR, HAS_BOTO3, S3Connection, connection_argument_spec)
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.vaultops_module import run_module
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 
@@ -356,7 +353,6 @@ def transfer(module):
     """state=upload or state=download: a set between set_dir and the bucket."""
     p = module.params
     set_dir = p["set_dir"]
-    started = time.time()
     name = recovery_set_bucket.set_name_for(set_dir, p["set_name"])
     target = recovery_set_bucket.BucketSet(S3Connection(p), p["bucket"], p["prefix"], name)
     if p["state"] == "upload":
@@ -369,37 +365,36 @@ def transfer(module):
     else:
         facts, document = recovery_set_bucket.download(target, set_dir, p["require_complete"],
                                                        signature_check(module), module.check_mode)
-    result = dict(summary(set_dir, document), set_name=name, duration=round(time.time() - started, 3), **facts)
+    result = dict(summary(set_dir, document), set_name=name, **facts)
     signature = result["manifest"] + ".asc"
     if p["signed_by"] and (os.path.exists(signature) or recovery_set_bucket.SIGNATURE in facts["downloaded"]):
         result["signature"] = signature  # proven before the upload, or on the downloaded manifest before the rename
     return result
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        required_if=[("state", "seal", ["set_dir"]), ("state", "verify", ["set_dir"]),
-                     ("state", "upload", ["set_dir", "bucket"]), ("state", "download", ["bucket"]),
-                     ("state", "download", ["set_dir", "dest_dir"], True)],
-        mutually_exclusive=[("set_dir", "dest_dir")],
-        required_by={"dest_dir": "set_name"},
-        supports_check_mode=True,
-    )
+HANDLERS = dict(seal=seal, verify=verify, upload=transfer, download=transfer)
+
+
+def run(module):
     p = module.params
     if p["state"] in ("upload", "download"):
-        if not HAS_BOTO3:
-            module.fail_json(msg=missing_required_lib("boto3"), exception=BOTO3_IMPORT_ERROR)
+        module.require_library("boto3", HAS_BOTO3, BOTO3_IMPORT_ERROR)
         if p["part_size"] < MIN_PART_SIZE:
             module.fail_json(msg="part_size must be at least %d (5 MiB), the smallest part S3 accepts." % MIN_PART_SIZE)
-    handlers = dict(seal=seal, verify=verify, upload=transfer, download=transfer)
-    try:
-        if p["dest_dir"]:
-            p["set_dir"] = os.path.join(p["dest_dir"], recovery_set_bucket.set_name_for(p["dest_dir"], p["set_name"]))
-        result = handlers[p["state"]](module)
-    except RecoveryError as exc:
-        module.fail_json(msg=str(exc), set_dir=p["set_dir"])
-    module.exit_json(**result)
+    if p["dest_dir"]:
+        p["set_dir"] = os.path.join(p["dest_dir"], recovery_set_bucket.set_name_for(p["dest_dir"], p["set_name"]))
+    return HANDLERS[p["state"]](module)
+
+
+def main():
+    run_module(run, argument_spec(),
+               timed=lambda module: module.params["state"] in ("upload", "download"),
+               failure_facts=lambda module: dict(set_dir=module.params["set_dir"]),
+               required_if=[("state", "seal", ["set_dir"]), ("state", "verify", ["set_dir"]),
+                            ("state", "upload", ["set_dir", "bucket"]), ("state", "download", ["bucket"]),
+                            ("state", "download", ["set_dir", "dest_dir"], True)],
+               mutually_exclusive=[("set_dir", "dest_dir")],
+               required_by={"dest_dir": "set_name"})
 
 
 if __name__ == "__main__":

@@ -318,14 +318,10 @@ duration:
   type: float
 """
 
-import time
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.vaultops.recovery.plugins.module_utils.s3 import s3_copy, s3_restore
-from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_connection import (
     BOTO3_IMPORT_ERROR, HAS_BOTO3, connection_argument_spec)
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.vaultops_module import run_module
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 
@@ -365,35 +361,27 @@ def check_params(params):
     return None
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        required_if=[("state", "copy", ["bucket"]), ("state", "restore", ["bucket"]),
-                     ("state", "copy", ["dest_dir", "dest_bucket"], True),
-                     ("state", "verify", ["path", "dest_bucket"], True),
-                     ("state", "restore", ["path", "dest_bucket"], True)],
-        mutually_exclusive=[("dest_dir", "dest_bucket"), ("path", "dest_bucket")],
-        supports_check_mode=True,
-    )
-    if not HAS_BOTO3 and not (module.params["state"] == "verify" and module.params["path"]):
-        module.fail_json(msg=missing_required_lib("boto3"), exception=BOTO3_IMPORT_ERROR)
-    problem = check_params(module.params)
+def run(module):
+    params = module.params
+    if not (params["state"] == "verify" and params["path"]):
+        module.require_library("boto3", HAS_BOTO3, BOTO3_IMPORT_ERROR)
+    problem = check_params(params)
     if problem:
         module.fail_json(msg=problem)
-    started = time.time()
-    try:
-        if module.params["state"] == "copy":
-            result = s3_copy.copy(module.params, module.check_mode)
-        elif module.params["state"] == "verify":
-            result = s3_copy.verify(module.params)
-        else:
-            result = s3_restore.restore(module.params, module.check_mode)
-    except RecoveryError as exc:
-        module.fail_json(msg=str(exc), **exc.facts)
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    result["duration"] = round(time.time() - started, 3)
-    module.exit_json(**result)
+    if params["state"] == "copy":
+        return s3_copy.copy(params, module.check_mode)
+    if params["state"] == "verify":
+        return s3_copy.verify(params)
+    return s3_restore.restore(params, module.check_mode)
+
+
+def main():
+    run_module(run, argument_spec(), timed=True,
+               required_if=[("state", "copy", ["bucket"]), ("state", "restore", ["bucket"]),
+                            ("state", "copy", ["dest_dir", "dest_bucket"], True),
+                            ("state", "verify", ["path", "dest_bucket"], True),
+                            ("state", "restore", ["path", "dest_bucket"], True)],
+               mutually_exclusive=[("dest_dir", "dest_bucket"), ("path", "dest_bucket")])
 
 
 if __name__ == "__main__":

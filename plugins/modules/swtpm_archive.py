@@ -263,10 +263,8 @@ duration:
   type: float
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.vaultops.recovery.plugins.module_utils.swtpm import swtpm_state
-from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.vaultops_module import run_module
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.systemd_service import ServiceWindow
 from ansible_collections.vaultops.recovery.plugins.module_utils.swtpm.tpm_shutdown import orderly_shutdown
 
@@ -292,12 +290,7 @@ def argument_spec():
     )
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        required_if=[("state", "archive", ["dest_dir"]), ("state", "restore", ["path"])],
-        supports_check_mode=True,
-    )
+def run(module):
     params = module.params
     unit = params["service"] if (params["service"] or "").strip().lower() not in ("", "none") else None
     before_stop = None
@@ -306,16 +299,16 @@ def main():
             return orderly_shutdown(params["tcti"], module.get_bin_path)
     service = ServiceWindow(unit, params["service_stopped"], lambda: module.get_bin_path("systemctl"),
                             before_stop=before_stop)
-    try:
-        if params["state"] == "archive":
-            result = swtpm_state.archive(params, service, module.check_mode)
-        else:
-            result = swtpm_state.restore(params, service, module.get_bin_path("logger"), module.check_mode)
-    except RecoveryError as exc:
-        module.fail_json(msg=str(exc), **exc.facts)
-    for warning in result.pop("warnings", []) + service.warnings:
-        module.warn(warning)
-    module.exit_json(**result)
+    if params["state"] == "archive":
+        result = swtpm_state.archive(params, service, module.check_mode)
+    else:
+        result = swtpm_state.restore(params, service, module.get_bin_path("logger"), module.check_mode)
+    result["warnings"] = result.get("warnings", []) + service.warnings
+    return result
+
+
+def main():
+    run_module(run, argument_spec(), required_if=[("state", "archive", ["dest_dir"]), ("state", "restore", ["path"])])
 
 
 if __name__ == "__main__":

@@ -158,10 +158,8 @@ journal_tail:
   sample: ["OSError: [Errno 98] Address already in use", "vaulthalla-web.service: Failed with result 'exit-code'."]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.vaultops.recovery.plugins.module_utils.common import unit_sequence
-from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.vaultops_module import run_module
 
 
 def argument_spec():
@@ -173,15 +171,12 @@ def argument_spec():
     )
 
 
+def run(module):
+    return unit_sequence.apply(module.params, module.get_bin_path, module.check_mode)
+
+
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        result = unit_sequence.apply(module.params, module.get_bin_path, module.check_mode)
-    except RecoveryError as exc:
-        module.fail_json(msg=str(exc), **exc.facts)
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    module.exit_json(**result)
+    run_module(run, argument_spec())
 
 
 if __name__ == "__main__":

@@ -163,10 +163,9 @@ known_files:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla import vh_checker
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.vaultops_module import run_module
 from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla.vh_cli import find_vh
 
 
@@ -191,12 +190,8 @@ def argument_spec():
     )
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        vh = find_vh(module.params["vh_path"], lambda name: module.get_bin_path(name, required=False))
-    except RecoveryError as exc:
-        module.fail_json(msg=str(exc), **exc.facts)
+def run(module):
+    vh = find_vh(module.params["vh_path"], lambda name: module.get_bin_path(name, required=False))
     checks, facts = vh_checker.run_checks(module.params, vh)
     failed = [check["name"] for check in checks if not check["passed"]]
     result = dict(changed=False, checks=checks, passed=not failed, failed_checks=failed,
@@ -207,8 +202,12 @@ def main():
         result["waited_seconds"] = facts["waited_seconds"]
     if failed and module.params["fail_on_failed_check"]:
         details = "; ".join("%s: %s" % (check["name"], check["detail"]) for check in checks if not check["passed"])
-        module.fail_json(msg="Vaulthalla check failed: %s" % details, **result)
-    module.exit_json(**result)
+        raise RecoveryError("Vaulthalla check failed: %s" % details, **result)
+    return result
+
+
+def main():
+    run_module(run, argument_spec())
 
 
 if __name__ == "__main__":

@@ -165,11 +165,10 @@ checks:
     - {"name": "s3_price_budget_policy", "passed": true, "detail": "2 policies equal"}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla import vh_db_compare, vh_db_facts
 from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.client_tools import ClientTools
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.vaultops_module import run_module
 from ansible_collections.vaultops.recovery.plugins.module_utils.postgres.pg_connection import (
     PgConnection, postgres_connection_argument_spec)
 
@@ -187,29 +186,25 @@ def argument_spec():
     return spec
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        mutually_exclusive=[("login_host", "login_unix_socket")],
-        supports_check_mode=True,
-    )
+def run(module):
     p = module.params
     tools = ClientTools(module.get_bin_path, p["pg_bin_dir"])
-    try:
-        if p["expected"] is not None:
-            vh_db_compare.validate_expected(p["expected"])
-        with PgConnection(p, tools.path) as conn:
-            result = vh_db_facts.collect(conn, p["database"], p["schemas"], p["record_tables"])
-    except RecoveryError as exc:
-        module.fail_json(msg=str(exc), **exc.facts)
+    if p["expected"] is not None:
+        vh_db_compare.validate_expected(p["expected"])
+    with PgConnection(p, tools.path) as conn:
+        result = vh_db_facts.collect(conn, p["database"], p["schemas"], p["record_tables"])
     result["changed"] = False
     if p["expected"] is not None:
         result["checks"] = vh_db_compare.compare(p["expected"], result, p["record_tables"])
         failed = vh_db_compare.failed_summary(result["checks"])
         if failed and p["fail_on_mismatch"]:
-            module.fail_json(msg="The database %s differs from the expected facts: %s." % (p["database"], failed),
-                             **result)
-    module.exit_json(**result)
+            raise RecoveryError("The database %s differs from the expected facts: %s." % (p["database"], failed),
+                                **result)
+    return result
+
+
+def main():
+    run_module(run, argument_spec(), mutually_exclusive=[("login_host", "login_unix_socket")])
 
 
 if __name__ == "__main__":

@@ -208,10 +208,8 @@ problem:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla import vh_exporter
-from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.vaultops_module import run_module
 
 
 def argument_spec():
@@ -228,14 +226,12 @@ def argument_spec():
     )
 
 
+def run(module):
+    return vh_exporter.export(module.params, module.check_mode, lambda name: module.get_bin_path(name, required=False))
+
+
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        result = vh_exporter.export(module.params, module.check_mode,
-                                    lambda name: module.get_bin_path(name, required=False))
-    except RecoveryError as exc:
-        module.fail_json(msg=str(exc), **exc.facts)
-    module.exit_json(**result)
+    run_module(run, argument_spec())
 
 
 if __name__ == "__main__":

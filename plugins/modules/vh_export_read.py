@@ -158,10 +158,9 @@ detail:
   sample: "s3-secure differs (key differs); local-docs missing (not in the compared export)"
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla import vh_export_reader as reader
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.vaultops_module import run_module
 
 
 def read(module, gpg, path, kind):
@@ -177,24 +176,11 @@ def read(module, gpg, path, kind):
     return kind, entries, facts
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", required=True),
-            gnupg_home=dict(type="path", required=True),
-            passphrase=dict(type="str", no_log=True),
-            kind=dict(type="str", default="auto", choices=["auto", "vault_keys", "secrets"]),
-            compare_with=dict(type="path"),
-            fail_on_mismatch=dict(type="bool", default=True),
-            reveal=dict(type="str"),
-        ),
-        mutually_exclusive=[("compare_with", "reveal")],
-        supports_check_mode=True,
-    )
+def run(module):
     p = module.params
     if p["reveal"] and not module.no_log:
-        module.fail_json(msg="reveal returns the secret %s in the task result, so the task must not print it."
-                             " Fix: add no_log: true to the task." % p["reveal"], path=p["path"])
+        raise RecoveryError("reveal returns the secret %s in the task result, so the task must not print it."
+                            % p["reveal"], fix="add no_log: true to the task.", path=p["path"])
     gpg = module.get_bin_path("gpg", required=True)
     result = dict(changed=False, path=p["path"])
     try:
@@ -217,12 +203,26 @@ def main():
             result["compare_keys"] = reader.key_digests(other, p["compare_with"])
             result.update(reader.compare_keys(result["keys"], result["compare_keys"]))
     except RecoveryError as exc:
-        module.fail_json(msg=str(exc), **result)
+        exc.facts = dict(result, **exc.facts)  # fail with what was read so far
+        raise
     if p["compare_with"] and p["fail_on_mismatch"] and not result["match"]:
-        module.fail_json(msg="the vault keys in %s do not match those in %s: %s. Fix: restore the sealed key blobs"
-                             " and the TPM state together with the database (see comparison)."
-                             % (p["compare_with"], p["path"], result["detail"]), **result)
-    module.exit_json(**result)
+        raise RecoveryError("the vault keys in %s do not match those in %s: %s." % (p["compare_with"], p["path"],
+                                                                                   result["detail"]),
+                            fix="restore the sealed key blobs and the TPM state together with the database"
+                                " (see comparison).", **result)
+    return result
+
+
+def main():
+    run_module(run, dict(
+        path=dict(type="path", required=True),
+        gnupg_home=dict(type="path", required=True),
+        passphrase=dict(type="str", no_log=True),
+        kind=dict(type="str", default="auto", choices=["auto", "vault_keys", "secrets"]),
+        compare_with=dict(type="path"),
+        fail_on_mismatch=dict(type="bool", default=True),
+        reveal=dict(type="str"),
+    ), mutually_exclusive=[("compare_with", "reveal")])
 
 
 if __name__ == "__main__":

@@ -192,10 +192,8 @@ database_exists:
   sample: true
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.vaultops.recovery.plugins.module_utils.vaulthalla import vh_host_probe
-from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.vaultops_module import run_module
 
 
 def argument_spec():
@@ -212,13 +210,13 @@ def argument_spec():
     )
 
 
+def run(module):
+    facts = vh_host_probe.collect(module.params, lambda name: module.get_bin_path(name, required=False))
+    return dict(changed=False, **facts)
+
+
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        facts = vh_host_probe.collect(module.params, lambda name: module.get_bin_path(name, required=False))
-    except RecoveryError as exc:
-        module.fail_json(msg=str(exc), **exc.facts)
-    module.exit_json(changed=False, **facts)
+    run_module(run, argument_spec())
 
 
 if __name__ == "__main__":

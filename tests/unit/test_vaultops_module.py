@@ -34,6 +34,14 @@ def test_timed_adds_duration(monkeypatch, capsys):
     assert isinstance(out["duration"], float)
 
 
+def test_timed_may_depend_on_the_parameters(monkeypatch, capsys):
+    _code, out = _run(monkeypatch, capsys, lambda m: {"changed": False}, timed=lambda m: m.params["name"] == "y")
+    assert "duration" not in out
+    _code, out = _run(monkeypatch, capsys, lambda m: {"changed": False}, args={"name": "y"},
+                      timed=lambda m: m.params["name"] == "y")
+    assert isinstance(out["duration"], float)
+
+
 def test_error_keeps_message_fix_and_facts(monkeypatch, capsys):
     def operation(module):
         raise RecoveryError("the disk is full", fix="free space", changed=True, left="old data kept")

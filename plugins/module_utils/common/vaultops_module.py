@@ -44,7 +44,8 @@ def run_module(operation, argument_spec, timed=False, failure_facts=None, **modu
     """Build the module, run ``operation(module)`` and exit with its result.
 
     ``operation`` returns the result dict; an optional ``warnings`` list in it
-    becomes Ansible warnings. ``timed`` adds ``duration`` (seconds).
+    becomes Ansible warnings. ``timed`` adds ``duration`` (seconds); it may be a
+    callable ``timed(module)`` for modules that return ``duration`` for some states only.
     ``failure_facts(module)`` returns facts every failure carries (for example
     the directory the module worked on). Check mode is always supported.
     """
@@ -57,6 +58,6 @@ def run_module(operation, argument_spec, timed=False, failure_facts=None, **modu
         module.fail_recovery(exc, **(failure_facts(module) if failure_facts else {}))
     for warning in result.pop("warnings", None) or []:
         module.warn(warning)
-    if timed:
+    if timed is True or (callable(timed) and timed(module)):
         result["duration"] = round(time.time() - started, 3)
     module.exit_json(**result)
