@@ -19,6 +19,7 @@ import zlib
 from ansible_collections.vaultops.recovery.plugins.module_utils.common import tar_safety
 
 from ansible_collections.vaultops.recovery.plugins.module_utils.common import state_tree
+from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import fsync_directory
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
 CHUNK_SIZE = 1024 * 1024
@@ -213,11 +214,7 @@ def extract(path, staging, expected, by_name=True):
         else:
             os.utime(target, (entry["mtime"], entry["mtime"]), follow_symlinks=False)
         if entry["type"] == "dir":
-            fd = os.open(target, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            fsync_directory(target)
     missing = sorted(set(want) - set(entry["path"] for _target, entry in written))
     if missing:
         raise RecoveryError("%s lacks %s listed in its manifest." % (path, ", ".join(missing)),
