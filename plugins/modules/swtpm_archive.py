@@ -89,15 +89,19 @@ options:
     description:
       - File name of the archive. C({hostname}) is replaced by this host's name, C(strftime) codes by the UTC
         start time.
-      - Defaults to C({hostname}-swtpm-%Y%m%d-%H%M%S.tar.gz), or C(.tar) with O(compression=none).
+      - Defaults to C({hostname}-swtpm-%Y%m%d-%H%M%S.tar.gz), or C(.tar) with O(compressor=none).
     type: str
-  compression:
+  compressor:
     description:
       - V(gzip) is what the Vaulthalla backup procedure uses (C(tar -czf)); V(none) writes a plain tar.
         The state is small, so neither costs noticeable time. A restore reads both.
+      - Named like O(vaultops.recovery.pg_backup#module:compressor) and
+        O(vaultops.recovery.path_archive#module:compressor); the old name C(compression) still works as an
+        alias. The archive's manifest keeps recording the choice as C(compression).
     type: str
     default: gzip
     choices: [gzip, none]
+    aliases: [compression]
   path:
     description: The archive to restore. Required for O(state=restore).
     type: path
@@ -277,7 +281,7 @@ def argument_spec():
         service_stopped=dict(type="bool", default=False),
         dest_dir=dict(type="path"),
         name_pattern=dict(type="str"),
-        compression=dict(type="str", default="gzip", choices=["gzip", "none"]),
+        compressor=dict(type="str", default="gzip", choices=["gzip", "none"], aliases=["compression"]),
         path=dict(type="path"),
         manifest=dict(type="path"),
         machine_id_path=dict(type="path", default="/etc/machine-id"),

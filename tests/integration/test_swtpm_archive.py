@@ -438,7 +438,7 @@ def test_other_host_refused_then_allowed_and_recorded(ansible, lab):
 
 
 def test_corrupted_archive_is_refused_before_anything_changes(ansible, lab):
-    archived = ansible.run(MODULE, archive_args(lab, compression="none"), name="archive")
+    archived = ansible.run(MODULE, archive_args(lab, compressor="none"), name="archive")
     assert archived["path"].endswith(".tar")
     before = tree(lab.state)
     with open(archived["path"], "r+b") as handle:

@@ -46,7 +46,7 @@ def env(tmp_path):
 
 def params(env, **extra):
     p = dict(state_dir=str(env / "swtpm" / "vaulthalla"), dest_dir=str(env / "backups"), name_pattern=None,
-             compression="gzip", machine_id_path=str(env / "id-a"), path=None, manifest=None,
+             compressor="gzip", machine_id_path=str(env / "id-a"), path=None, manifest=None,
              allow_host_change=False, recovery_log=str(env / "recovery.log"), owners="by_name",
              keep_safety_copy=True)
     p.update(extra)

@@ -81,7 +81,7 @@ def archive(p, service, check_mode):
         raise RecoveryError("dest_dir %s is inside state_dir %s; the archive would contain itself." % (
             p["dest_dir"], state_dir), fix="write the archive to a directory outside the swtpm state.")
     identity = machine_identity.local_identity(p["machine_id_path"])
-    path = os.path.join(p["dest_dir"], archive_name(p["name_pattern"], identity["hostname"], p["compression"], started))
+    path = os.path.join(p["dest_dir"], archive_name(p["name_pattern"], identity["hostname"], p["compressor"], started))
     manifest_path = artifact_manifest.manifest_path_for(path)
     for existing in (path, manifest_path):
         if os.path.lexists(existing):
@@ -111,11 +111,11 @@ def archive(p, service, check_mode):
     def body():
         swtpm_lock.require_unlocked(state_dir, "an archive taken now")
         with AtomicFile(path, mode=0o600) as out:
-            entries, skipped = state_tar.write_tree(state_dir, out, p["compression"])
+            entries, skipped = state_tar.write_tree(state_dir, out, p["compressor"])
             out.commit()
         service_record = dict(name=service.name, state_before=service.state_before,
                               stopped_by_module=service.stopped_by_module, stopped_by_caller=service.caller_stopped)
-        manifest = swtpm_manifest.build(path, p["compression"], os.path.abspath(state_dir), identity, entries,
+        manifest = swtpm_manifest.build(path, p["compressor"], os.path.abspath(state_dir), identity, entries,
                                         skipped, out.size, out.sha256, iso(started), iso(utc_now()), service_record)
         try:
             write_json_atomic(manifest_path, manifest, mode=0o600)
