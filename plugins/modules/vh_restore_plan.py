@@ -92,6 +92,10 @@ options:
     description: Host directory for the staged set and the safety copy.
     type: path
     default: /var/backups/vaultops
+  keep_staging:
+    description: Keep the staged copy of the set on the host after the restore (RV(decisions.remove_stage)).
+    type: bool
+    default: false
   safety_copy:
     description: Whether a safety copy is taken (shown in the plan).
     type: bool
@@ -184,8 +188,14 @@ decisions:
     stage_reused: {description: Whether the host's staged copy has the controller's C(manifest.json) byte for byte., type: bool}
     checksums_on_controller: {description: Whether recovery_set verify must hash every file on the controller., type: bool}
     stage_dir: {description: The host directory the restore reads the artifacts from., type: str}
+    stage_files:
+      description: What is copied into stage_dir when the host's copy is not reused (artifacts and their manifests).
+      type: list
+      elements: str
+    remove_stage: {description: Whether stage_dir is removed after the restore (a copy the restore made and O(keep_staging) false)., type: bool}
     timestamp: {description: UTC time naming the safety copy., type: str}
     safety_dir: {description: The safety copy directory., type: str}
+    safety_copy_dir: {description: safety_dir when O(safety_copy), else V('')., type: str}
     db_artifact: {description: The set's pg_dump artifact., type: str}
     state_artifact: {description: The set's config and state archive., type: str}
     swtpm_artifact: {description: The set's swtpm state archive, or V('')., type: str}
@@ -242,6 +252,7 @@ def argument_spec():
         gnupg_home=dict(type="path", default=""),
         signed_by=dict(type="str", default=""),
         staging_dir=dict(type="path", default="/var/backups/vaultops"),
+        keep_staging=dict(type="bool", default=False),
         safety_copy=dict(type="bool", default=True),
         services=dict(type="list", elements="str", default=[]),
         paths=dict(type="list", elements="path", default=[]),

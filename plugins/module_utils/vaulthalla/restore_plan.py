@@ -27,7 +27,7 @@ DEFAULT_OPTIONS = dict(
     compatible_versions=[], ignore_version_mismatch=False, allow_host_change=False,
     allow_incomplete_key_chain=False, reseed_db_password="auto", db_password_given=False,
     gnupg_home="", signed_by="", signature_present=False, controller_manifest_sha256=None,
-    staging_dir="/var/backups/vaultops", safety_copy=True, services=[], paths=[],
+    staging_dir="/var/backups/vaultops", keep_staging=False, safety_copy=True, services=[], paths=[],
     swtpm_state_dir="/var/lib/swtpm/vaulthalla", db_name="vaulthalla", db_login_host="",
 )
 
@@ -67,6 +67,8 @@ def decide(manifest, host, artifacts, options):
     controller_digest = options["controller_manifest_sha256"]
     stage_reused = bool(controller_digest) and (host.get("checksums") or {}).get(staged_manifest) == controller_digest
     host_paths = host.get("paths") or {}
+    core = [_first(artifacts, "path_archive"), _first(artifacts, "pg_dump")] + ([swtpm_artifact] if swtpm_artifact else [])
+    s3_artifacts = [a["name"] for a in artifacts if a.get("kind") == "s3_bucket_copy"]
     return dict(
         set_dir=set_dir,
         set_name=set_name,
@@ -86,12 +88,19 @@ def decide(manifest, host, artifacts, options):
         # copy needs only its completeness, sizes and signature proven. Check mode stages nothing, so it hashes here.
         checksums_on_controller=bool(options["check_mode"]) or not stage_reused,
         stage_dir="%s/%s%s" % (options["staging_dir"], "" if stage_reused else "restore-", set_name),
+        # What is copied to the host when its copy is not reused: each artifact and its manifest.
+        stage_files=[name + suffix for name in core for suffix in ("", ".manifest.json")]
+        + [name + suffix for name in s3_artifacts for suffix in ("/", ".manifest.json")],
+        # The host's own copy stays (vaulthalla_backup keeps it); a copy the restore made goes unless kept.
+        remove_stage=not stage_reused and not options["keep_staging"],
         timestamp=options["timestamp"],
         safety_dir="%s/pre-restore-%s" % (options["staging_dir"], options["timestamp"]),
+        # The result's safety_copy: the safety copy directory, or '' when none is taken
+        safety_copy_dir="%s/pre-restore-%s" % (options["staging_dir"], options["timestamp"]) if options["safety_copy"] else "",
         db_artifact=_first(artifacts, "pg_dump"),
         state_artifact=_first(artifacts, "path_archive"),
         swtpm_artifact=swtpm_artifact,
-        s3_artifacts=[a["name"] for a in artifacts if a.get("kind") == "s3_bucket_copy"],
+        s3_artifacts=s3_artifacts,
         secrets_artifact=next((a["name"] for a in artifacts if SECRETS_ARTIFACT.search(a["name"])), ""),
         s3_vault_buckets=manifest.get("s3_vault_buckets") or {},
         sync_vaults=list((manifest.get("s3_vault_buckets") or {}).keys()),

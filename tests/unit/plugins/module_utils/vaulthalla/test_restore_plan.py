@@ -71,6 +71,8 @@ def test_a_matching_set_is_planned_without_refusal():
     assert d["existing_paths"] == ["/etc/vaulthalla"] and d["had_swtpm"] and d["had_db"]
     assert planned["result"]["status"] == "planned" and planned["result"]["target_host"] == "vh1"
     assert planned["plan"]["version"] == "set 1.1.0, target 1.1.0"
+    assert d["safety_copy_dir"] == "/var/backups/vaultops/pre-restore-20261207T000000Z"
+    assert plan(safety_copy=False)["decisions"]["safety_copy_dir"] == ""
     assert planned["plan"]["checks_after_start"] == "vh status healthy, vh vault sync info for media, read 2 known files"
 
 
@@ -199,10 +201,16 @@ def test_staged_copy_is_reused_when_its_manifest_is_the_controller_s():
     digest = "c" * 64
     reused = plan(h=host(checksums={STAGED: digest}), controller_manifest_sha256=digest)["decisions"]
     assert reused["stage_reused"] and not reused["checksums_on_controller"]
-    assert reused["stage_dir"] == "/var/backups/vaultops/vh1-20261121T101500Z"
+    assert reused["stage_dir"] == "/var/backups/vaultops/vh1-20261121T101500Z" and not reused["remove_stage"]
     other = plan(h=host(checksums={STAGED: "d" * 64}), controller_manifest_sha256=digest)["decisions"]
     assert not other["stage_reused"] and other["checksums_on_controller"]
-    assert other["stage_dir"] == "/var/backups/vaultops/restore-vh1-20261121T101500Z"
+    assert other["stage_dir"] == "/var/backups/vaultops/restore-vh1-20261121T101500Z" and other["remove_stage"]
+    assert other["stage_files"] == [
+        "config-state.tar.zst", "config-state.tar.zst.manifest.json", "vaulthalla.dump.zst",
+        "vaulthalla.dump.zst.manifest.json", "swtpm-state.tar.gz", "swtpm-state.tar.gz.manifest.json",
+        "s3-media/", "s3-media.manifest.json"]
+    kept = plan(h=host(checksums={STAGED: "d" * 64}), controller_manifest_sha256=digest, keep_staging=True)
+    assert not kept["decisions"]["remove_stage"]
     absent = plan(h=host(checksums={STAGED: None}), controller_manifest_sha256=None)["decisions"]
     assert not absent["stage_reused"]
     checked = plan(h=host(checksums={STAGED: digest}), controller_manifest_sha256=digest, check_mode=True)
