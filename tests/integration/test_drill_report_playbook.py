@@ -60,3 +60,36 @@ def test_a_check_without_passed_is_refused_and_nothing_is_written(ansible, tmp_p
     result = ansible.run(MODULE, report_args(tmp_path, checks=[{"name": "row_counts", "detail": "x"}]))
     assert result["failed"] is True and "passed" in result["msg"]
     assert sorted(os.listdir(str(tmp_path))) == ["ansible"]
+
+
+def test_raw_results_are_named_into_checks(ansible, tmp_path):
+    skipped = {"changed": False, "skipped": True, "skip_reason": "Conditional result was False"}
+    results = {
+        "restore": True, "restore_error": "vh did not start (task: Wait for vh)", "recovery_seconds": None,
+        "key_chain_gaps": ["the swtpm state"],
+        "db": {"changed": False, "failed": True, "msg": "psql: database vaulthalla does not exist"},
+        "vh": {"changed": False, "checks": [{"name": "vh_status", "passed": False, "detail": "not healthy after 5 s"}],
+               "sync": {}},
+        "s3_vault_buckets": {"s3-media": "vh-media"}, "export": skipped, "keys": skipped}
+    args = report_args(tmp_path, fail_when_failed=False, results=results)
+    del args["checks"]
+    result = ansible.run(MODULE, args)
+    assert not result.get("failed") and result["passed"] is False
+    assert result["check_count"] == 12 and result["failed_checks"][0] == "restore_completed"
+    with open(result["json_path"]) as handle:
+        checks = {check["name"]: check for check in json.load(handle)["checks"]}
+    assert checks["restore_completed"]["detail"] == "restore failed: vh did not start (task: Wait for vh)"
+    assert checks["user_record"]["detail"] == "psql: database vaulthalla does not exist"
+    assert checks["vh_status_healthy"]["detail"] == "not healthy after 5 s"
+    assert checks["vault_keys_are_exported_keys"]["detail"].startswith("the set lacks the swtpm state: ")
+    assert result["checks"] == json.load(open(result["json_path"]))["checks"]
+
+
+def test_checks_and_results_exclude_each_other_and_one_is_required(ansible, tmp_path):
+    both = ansible.run(MODULE, report_args(tmp_path, results={"restore": False}), name="both")
+    assert both["failed"] is True and "mutually exclusive" in both["msg"]
+    args = report_args(tmp_path)
+    del args["checks"]
+    neither = ansible.run(MODULE, args, name="neither")
+    assert neither["failed"] is True and "one of the following is required" in neither["msg"]
+    assert sorted(os.listdir(str(tmp_path))) == ["ansible"]
