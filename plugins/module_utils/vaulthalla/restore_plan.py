@@ -65,7 +65,12 @@ def decide(manifest, host, artifacts, options):
                                                       or bool(options["db_password_given"])))
     staged_manifest = "%s/%s/manifest.json" % (options["staging_dir"], set_name)
     controller_digest = options["controller_manifest_sha256"]
-    stage_reused = bool(controller_digest) and (host.get("checksums") or {}).get(staged_manifest) == controller_digest
+    host_checksums = host.get("checksums") or {}
+    # The role asks vh_host_facts for exactly this file; its only entry counts too, since the host expands the
+    # path itself (a "~" in staging_dir is the host's home there and the controller's here).
+    staged_digest = host_checksums.get(staged_manifest,
+                                       next(iter(host_checksums.values())) if len(host_checksums) == 1 else None)
+    stage_reused = bool(controller_digest) and staged_digest == controller_digest
     host_paths = host.get("paths") or {}
     core = [_first(artifacts, "path_archive"), _first(artifacts, "pg_dump")] + ([swtpm_artifact] if swtpm_artifact else [])
     s3_artifacts = [a["name"] for a in artifacts if a.get("kind") == "s3_bucket_copy"]

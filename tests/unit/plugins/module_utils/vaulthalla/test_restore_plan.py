@@ -213,6 +213,9 @@ def test_staged_copy_is_reused_when_its_manifest_is_the_controller_s():
     assert not kept["decisions"]["remove_stage"]
     absent = plan(h=host(checksums={STAGED: None}), controller_manifest_sha256=None)["decisions"]
     assert not absent["stage_reused"]
+    expanded = plan(h=host(checksums={"/root/backups/vh1-20261121T101500Z/manifest.json": digest}),
+                    controller_manifest_sha256=digest, staging_dir="~/backups")["decisions"]
+    assert expanded["stage_reused"]
     checked = plan(h=host(checksums={STAGED: digest}), controller_manifest_sha256=digest, check_mode=True)
     assert checked["decisions"]["stage_reused"] and checked["decisions"]["checksums_on_controller"]
 
