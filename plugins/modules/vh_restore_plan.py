@@ -11,7 +11,7 @@ description:
   - Applies the safety rules of a Vaulthalla restore (role vaultops.recovery.vaulthalla_restore) to a recovery set and
     to the target's facts (from M(vaultops.recovery.vh_host_facts)), and returns the decisions, the plan and the
     refusals. Changes nothing.
-  - Runs on the controller (C(delegate_to: localhost)), where the set is - it reads the set's C(manifest.json), its
+  - Runs on the controller (C(delegate_to=localhost)), where the set is - it reads the set's C(manifest.json), its
     SHA-256 (to reuse a byte-identical copy staged on the host) and whether C(manifest.json.asc) exists. The
     cryptographic check of the signature and of every file is M(vaultops.recovery.recovery_set)'s (O(set_dir) is
     not verified here).
@@ -205,6 +205,7 @@ decisions:
     sync_vaults: {description: The S3/R2 vaults checked after the start., type: list, elements: str}
     known_files: {description: The set's known files, read back after the start., type: list, elements: dict}
     existing_paths: {description: The paths of O(paths) that exist on the target., type: list, elements: str}
+    absent_paths: {description: The paths of O(paths) that do not exist on the target (a rollback removes them)., type: list, elements: str}
     had_swtpm: {description: Whether the target has swtpm state files., type: bool}
     had_db: {description: Whether the target has the database (always with O(db_login_host))., type: bool}
 refusals:

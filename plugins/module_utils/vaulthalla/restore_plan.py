@@ -112,6 +112,8 @@ def decide(manifest, host, artifacts, options):
         known_files=manifest.get("known_files") or [],
         # What exists before the restore, for the safety copy and the rollback
         existing_paths=[p for p in options["paths"] if (host_paths.get(p) or {}).get("exists")],
+        # ... and what did not exist, which a rollback removes again
+        absent_paths=[p for p in options["paths"] if not (host_paths.get(p) or {}).get("exists")],
         had_swtpm=(host.get("swtpm_state_files") or 0) > 0,
         had_db=bool(options["db_login_host"]) or bool(host.get("database_exists")),
     )

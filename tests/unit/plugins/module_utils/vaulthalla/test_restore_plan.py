@@ -68,7 +68,8 @@ def test_a_matching_set_is_planned_without_refusal():
     d = planned["decisions"]
     assert d["same_host"] and d["set_version"] == "1.1.0" and d["version_ok"] and d["key_chain_gaps"] == []
     assert not d["reseed"] and d["set_name"] == "vh1-20261121T101500Z"
-    assert d["existing_paths"] == ["/etc/vaulthalla"] and d["had_swtpm"] and d["had_db"]
+    assert d["existing_paths"] == ["/etc/vaulthalla"] and d["absent_paths"] == ["/var/lib/vaulthalla"]
+    assert d["had_swtpm"] and d["had_db"]
     assert planned["result"]["status"] == "planned" and planned["result"]["target_host"] == "vh1"
     assert planned["plan"]["version"] == "set 1.1.0, target 1.1.0"
     assert d["safety_copy_dir"] == "/var/backups/vaultops/pre-restore-20261207T000000Z"
