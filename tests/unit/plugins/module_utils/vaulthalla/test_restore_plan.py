@@ -247,6 +247,7 @@ def test_module_reads_the_set_and_fails_with_every_refusal(monkeypatch, capsys, 
                 target_host="vh1", staging_dir="/stage")
     code, out = _run_module(monkeypatch, capsys, args)
     assert code == 0 and out["changed"] is False and out["refusals"] == []
+    assert not out.get("warnings"), out.get("warnings")  # no "did not set no_log" for the password-named booleans
     assert out["decisions"]["stage_reused"] is True and out["result"]["status"] == "planned"
 
     (set_dir / "manifest.json.asc").write_text("sig")
