@@ -8,6 +8,10 @@ duplicate names, hard links, device nodes and FIFOs, symbolic links whose
 target leaves the tree, members reached through a symbolic link, and
 set-user/group-ID files. Only regular files, directories and contained
 symbolic links pass.
+
+find_problems is the one walk that applies these rules; check_members (swtpm
+archives, tarfile members) and path_archive's path_safety (tar listing
+entries, several trees per archive) both use it.
 """
 
 import stat
@@ -59,50 +63,87 @@ def member_kind(member):
     return "special member (type %r)" % member.type
 
 
-def _problem(member, name, kind):
+def whole_tree(name):
+    """The default tree for find_problems: the whole archive is one tree, unpacked into one directory."""
+    return name, "the directory"
+
+
+def _problem(shown, member, name, inner, where, root_rule):
     if name is None:
-        return "%r: absolute path or '..' component" % member.name
+        return "%r: absolute path or '..' component" % shown
+    if inner is None:
+        return "%r: outside %s" % (shown, where)
+    kind = member_kind(member)
     if kind not in ("file", "dir", "symlink"):
-        return "%r: %s" % (member.name, kind)
-    if kind == "symlink" and not link_stays_inside(name, member.linkname):
-        return "%r: symbolic link to %r leaves the directory" % (member.name, member.linkname)
+        return "%r: %s" % (shown, kind)
+    if kind == "symlink" and not link_stays_inside(inner, member.linkname):
+        return "%r: symbolic link to %r leaves %s" % (shown, member.linkname, where)
     if kind == "file" and member.mode & (stat.S_ISUID | stat.S_ISGID):
-        return "%r: set-user/group-ID file" % member.name
-    if name == ROOT and kind != "dir":
-        return "%r: the root of the tree must be a directory" % member.name
+        return "%r: set-user/group-ID file" % shown
+    if inner == ROOT and kind != "dir":
+        return "%r: %s" % (shown, root_rule)
     return None
 
 
-def check_members(members, source):
-    """Return [(normalized name, member)] in archive order, or raise one RecoveryError naming every problem."""
+def find_problems(items, locate=whole_tree, root_rule="the root of the tree must be a directory",
+                  name_of=lambda item: item.name, member_of=lambda item, inner: item):
+    """The one safety walk over an archive's members, in archive order; raises nothing.
+
+    items: the members as the caller holds them (tarfile.TarInfo, or listing entries).
+    name_of(item): the name the archive stores, quoted in messages.
+    locate(name): for a normalized name, (its name inside the tree it is unpacked into, the words that name
+    that tree in messages), or (None, the words that name every tree) when it belongs to none.
+    member_of(item, inner): the TarInfo subset member_kind reads (linkname, mode, isreg() ...), asked only for
+    members inside a tree.
+    root_rule: the message for a tree root that is not a directory.
+
+    Rules: no absolute name or '..' component, nothing outside the trees, only regular files, directories
+    and symbolic links (no hard links, devices, FIFOs), no symbolic link leaving its tree, no
+    set-user/group-ID file, a tree root is a directory, no name twice, nothing reached through a symbolic
+    link. Returns (passed, problems): [(normalized name, item)] of the members that passed, and one message
+    per member that did not.
+    """
+    passed = []
     problems = []
-    checked = []
     seen = set()
     symlinks = set()
-    for member in members:
-        name = normalize_name(member.name)
-        kind = member_kind(member)
-        problem = _problem(member, name, kind)
+    for item in items:
+        shown = name_of(item)
+        name = normalize_name(shown)
+        inner, where = locate(name) if name is not None else (None, None)
+        member = member_of(item, inner) if inner is not None else None
+        problem = _problem(shown, member, name, inner, where, root_rule)
         if problem is None and name in seen:
-            problem = "%r: appears twice" % member.name
-        if problem is None and name != ROOT:
+            problem = "%r: appears twice" % shown
+        if problem is None:
             parts = name.split("/")
             through = [prefix for prefix in ("/".join(parts[:i]) for i in range(1, len(parts))) if prefix in symlinks]
             if through:
-                problem = "%r: reached through the symbolic link %r" % (member.name, through[0])
+                problem = "%r: reached through the symbolic link %r" % (shown, through[0])
         if problem:
             problems.append(problem)
             continue
         seen.add(name)
-        if kind == "symlink":
+        if member.issym():
             symlinks.add(name)
-        checked.append((name, member))
+        passed.append((name, item))
+    return passed, problems
+
+
+def shown_problems(problems):
+    """The first problems joined for one message, with a count of the rest."""
+    shown = "; ".join(problems[:_SHOWN])
+    if len(problems) > _SHOWN:
+        shown += "; and %d more" % (len(problems) - _SHOWN)
+    return shown
+
+
+def check_members(members, source):
+    """Return [(normalized name, member)] in archive order, or raise one RecoveryError naming every problem."""
+    checked, problems = find_problems(members)
     if problems:
-        shown = "; ".join(problems[:_SHOWN])
-        if len(problems) > _SHOWN:
-            shown += "; and %d more" % (len(problems) - _SHOWN)
         raise RecoveryError(
             "%s contains %d unsafe member(s) that could write outside the state directory or create devices: %s."
-            " Nothing was extracted." % (source, len(problems), shown),
+            " Nothing was extracted." % (source, len(problems), shown_problems(problems)),
             fix="use an archive written by vaultops.recovery.swtpm_archive; this one was crafted or damaged.")
     return checked

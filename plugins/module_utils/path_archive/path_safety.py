@@ -13,14 +13,12 @@ archived, not on the day it is needed.
 """
 
 import os
-import stat
 
 from ansible_collections.vaultops.recovery.plugins.module_utils.common import tar_safety
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.path_archive.path_listing import ListedMember
 
 ROOT = tar_safety.ROOT
-_SHOWN = 5
 
 
 def relative_paths(root, paths):
@@ -72,55 +70,22 @@ def target_of(name, rels):
     return None, None
 
 
-def _problem(entry, name, inner, rel):
-    """What is wrong with one member (name is normalized, inner relative to its path), or None."""
-    if name is None:
-        return "%r: absolute path or '..' component" % entry["path"]
-    if rel is None:
-        return "%r: outside the archived paths" % entry["path"]
-    member = ListedMember(entry, inner)
-    kind = tar_safety.member_kind(member)
-    if kind not in ("file", "dir", "symlink"):
-        return "%r: %s" % (entry["path"], kind)
-    if kind == "symlink" and not tar_safety.link_stays_inside(inner, member.linkname):
-        return "%r: symbolic link to %r leaves %s" % (entry["path"], member.linkname, "/" + rel)
-    if kind == "file" and member.mode & (stat.S_ISUID | stat.S_ISGID):
-        return "%r: set-user/group-ID file" % entry["path"]
-    if inner == ROOT and kind != "dir":
-        return "%r: an archived path must be a directory" % entry["path"]
-    return None
+def _locate(rels):
+    def locate(name):
+        rel, inner = target_of(name, rels)
+        return (inner, "/" + rel) if rel is not None else (None, "the archived paths")
+    return locate
 
 
 def member_problems(entries, rels):
-    """Every problem found, in archive order (an empty list when all members are safe)."""
-    problems = []
-    seen = set()
-    symlinks = set()
-    for entry in entries:
-        name = tar_safety.normalize_name(entry["path"])
-        rel, inner = target_of(name, rels) if name else (None, None)
-        problem = _problem(entry, name, inner, rel)
-        if problem is None and name in seen:
-            problem = "%r: appears twice" % entry["path"]
-        if problem is None:
-            parts = name.split("/")
-            through = [prefix for prefix in ("/".join(parts[:i]) for i in range(1, len(parts))) if prefix in symlinks]
-            if through:
-                problem = "%r: reached through the symbolic link %r" % (entry["path"], through[0])
-        if problem:
-            problems.append(problem)
-            continue
-        seen.add(name)
-        if entry["type"] == "symlink":
-            symlinks.add(name)
+    """Every problem found, in archive order (an empty list when all members are safe); see tar_safety.find_problems."""
+    _passed, problems = tar_safety.find_problems(
+        entries, locate=_locate(rels), root_rule="an archived path must be a directory",
+        name_of=lambda entry: entry["path"], member_of=ListedMember)
     return problems
 
 
-def _shown(problems):
-    text = "; ".join(problems[:_SHOWN])
-    if len(problems) > _SHOWN:
-        text += "; and %d more" % (len(problems) - _SHOWN)
-    return text
+_shown = tar_safety.shown_problems
 
 
 def require_archivable(entries, rels, root):
