@@ -10,6 +10,13 @@ covered by the SHA-256 of the whole archive (computed while it is written)
 and zstd's frame checksum, and per-file hashes would cost a second read of
 every byte (measured in bench/path_archive.md). Owner names are recorded
 once per ID, so a restore can map them on a host where IDs differ.
+
+On disk the member list is the key ``members`` (ENTRIES_KEY), as every
+manifest_version 1 manifest has it; in Python the listed items are
+"entries" everywhere (path_listing entries, manifest_entries(manifest)), like the
+swtpm_archive manifest, whose on-disk key is ``entries``. The on-disk key
+stays as it is, so manifests already written stay readable by this code and
+by anything else that reads them.
 """
 
 import fnmatch
@@ -22,8 +29,10 @@ from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors im
 
 KIND = "path_archive"
 MANIFEST_VERSION = 1
+# The on-disk key of the entry list (swtpm_manifest.ENTRIES_KEY is "entries"; do not rename it on disk).
+ENTRIES_KEY = "members"
 REQUIRED_KEYS = ("manifest_version", "kind", "root", "paths", "compressor", "size", "sha256", "member_count",
-                 "members")
+                 ENTRIES_KEY)
 _ENTRY_KEYS = ("path", "type", "mode", "uid", "gid", "size", "mtime")
 COMPARED = ("type", "mode", "uid", "gid", "size", "mtime", "target", "xattrs")
 SEALED_BLOB_PATTERN = ".sealed_*.blob"
@@ -47,25 +56,32 @@ def owner_names(entries, user_name, group_name):
     return dict(users=dict((k, v) for k, v in users.items() if v), groups=dict((k, v) for k, v in groups.items() if v))
 
 
+def manifest_entries(manifest):
+    """The manifest's entries (one per tar member), stored on disk under ``members``."""
+    return manifest[ENTRIES_KEY]
+
+
 def build(archive_name, request, entries, size, sha256, hostname, owners, started, completed, duration):
     count, files, total = path_listing.summary(entries)
-    return dict(
+    manifest = dict(
         manifest_version=MANIFEST_VERSION, kind=KIND, written_by="vaultops.recovery.path_archive",
         archive=archive_name, hostname=hostname, root=request["root"], paths=request["rel_paths"],
         compressor=request["compressor"], compress_level=request["level"], tar_format="posix",
         xattrs=request["xattrs"], one_file_system=request["one_file_system"], exclude=request["exclude"],
         size=size, sha256=sha256, member_count=count, file_count=files, total_bytes=total,
         sealed_blobs=sealed_blobs(entries), owners=owners, per_file_sha256=False,
-        members=entries, started_at=started, completed_at=completed, duration_seconds=duration)
+        started_at=started, completed_at=completed, duration_seconds=duration)
+    manifest[ENTRIES_KEY] = entries
+    return manifest
 
 
 def load(archive_path, manifest_path=None):
     """(manifest, manifest_path) once it is a complete path_archive manifest with sane paths and members."""
     manifest, manifest_path = artifact_manifest.load_manifest(
         archive_path, manifest_path, "path_archive", REQUIRED_KEYS, MANIFEST_VERSION, kind=KIND)
-    members = manifest["members"]
-    if not isinstance(members, list) or not all(
-            isinstance(entry, dict) and all(key in entry for key in _ENTRY_KEYS) for entry in members):
+    listed = manifest_entries(manifest)
+    if not isinstance(listed, list) or not all(
+            isinstance(entry, dict) and all(key in entry for key in _ENTRY_KEYS) for entry in listed):
         raise artifact_manifest.damaged(manifest_path, "has a malformed members list")
     paths = manifest["paths"]
     if not isinstance(paths, list) or not paths or not all(isinstance(rel, str) for rel in paths):
@@ -73,9 +89,9 @@ def load(archive_path, manifest_path=None):
     path_safety.check_relative_paths(paths, "manifest %s" % manifest_path)
     if manifest["compressor"] not in ("zstd", "gzip", "none"):
         raise artifact_manifest.damaged(manifest_path, "names an unknown compressor %r" % manifest["compressor"])
-    if len(members) != manifest["member_count"]:
+    if len(listed) != manifest["member_count"]:
         raise artifact_manifest.damaged(manifest_path, "counts %s members but lists %d" % (
-            manifest["member_count"], len(members)))
+            manifest["member_count"], len(listed)))
     return manifest, manifest_path
 
 

@@ -36,7 +36,8 @@ import stat
 import time
 
 from ansible_collections.vaultops.recovery.plugins.module_utils.common import artifact_manifest, dir_swap, fs_errors, state_tree
-from ansible_collections.vaultops.recovery.plugins.module_utils.path_archive import path_listing, path_safety, path_tar, path_verifier
+from ansible_collections.vaultops.recovery.plugins.module_utils.path_archive import (
+    path_listing, path_manifest, path_safety, path_tar, path_verifier)
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import DigestingReader
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.process import StageFailure, run_pipeline
@@ -291,7 +292,7 @@ def restore(tools, p, check_mode):
         checked = path_verifier.precheck(tools, archive_path, p.get("manifest"))
     manifest = checked["manifest"]
     root = os.path.normpath(p.get("root") or manifest["root"])
-    targets = _targets(manifest, manifest["members"], root)
+    targets = _targets(manifest, path_manifest.manifest_entries(manifest), root)
     uids, gids = owner_mapping(manifest, p.get("owners") == "by_name")
     stamp = utc_stamp()
     result = dict(path=archive_path, root=root)

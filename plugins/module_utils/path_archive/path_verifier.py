@@ -53,14 +53,14 @@ def precheck(tools, archive_path, manifest_path=None):
     if manifest["compressor"] != "none":
         tools.path(manifest["compressor"])
     size = artifact_manifest.check_size(archive_path, manifest)
-    path_safety.require_restorable(manifest["members"], manifest["paths"], archive_path)
+    path_safety.require_restorable(path_manifest.manifest_entries(manifest), manifest["paths"], archive_path)
     return dict(manifest=manifest, manifest_path=manifest_path, size=size)
 
 
 def accept_listing(checked, archive_path, entries):
     """The members tar listed while reading the archive: safe, and exactly the manifest's."""
     path_safety.require_restorable(entries, checked["manifest"]["paths"], archive_path)
-    path_manifest.require_match(entries, checked["manifest"]["members"], archive_path)
+    path_manifest.require_match(entries, path_manifest.manifest_entries(checked["manifest"]), archive_path)
     return dict(checked, entries=entries)
 
 

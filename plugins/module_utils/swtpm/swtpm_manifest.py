@@ -6,6 +6,10 @@
 Published after the archive, so an archive without a manifest is incomplete.
 It lists names, modes, owners, sizes and SHA-256 of the state files, never
 their contents, and the source host's machine identity as a digest.
+
+On disk the entry list is the key ``entries`` (ENTRIES_KEY); the
+path_archive manifest stores its entry list under ``members``
+(path_manifest.ENTRIES_KEY). Python code reads both through manifest_entries(manifest).
 """
 
 import os
@@ -13,9 +17,16 @@ import os
 from ansible_collections.vaultops.recovery.plugins.module_utils.common import artifact_manifest
 KIND = "swtpm_state"
 MANIFEST_VERSION = 1
+# The on-disk key of the entry list (path_manifest.ENTRIES_KEY is "members"; do not rename it on disk).
+ENTRIES_KEY = "entries"
 REQUIRED_KEYS = ("manifest_version", "kind", "compression", "state_dir", "hostname", "machine_id_digest", "size",
-                 "sha256", "entries")
+                 "sha256", ENTRIES_KEY)
 _ENTRY_KEYS = ("path", "type", "mode", "uid", "gid")
+
+
+def manifest_entries(manifest):
+    """The manifest's entries (one per tar member), stored on disk under ``entries``."""
+    return manifest[ENTRIES_KEY]
 
 
 def build(archive_path, compression, state_dir, identity, entries, skipped, size, sha256, started, completed, service):
@@ -32,9 +43,9 @@ def load(archive_path, manifest_path=None):
     """(manifest, manifest_path) after checking it is a complete swtpm_archive manifest."""
     manifest, manifest_path = artifact_manifest.load_manifest(
         archive_path, manifest_path, "swtpm_archive", REQUIRED_KEYS, MANIFEST_VERSION, kind=KIND)
-    entries = manifest["entries"]
-    if not isinstance(entries, list) or not all(
-            isinstance(entry, dict) and all(key in entry for key in _ENTRY_KEYS) for entry in entries):
+    listed = manifest_entries(manifest)
+    if not isinstance(listed, list) or not all(
+            isinstance(entry, dict) and all(key in entry for key in _ENTRY_KEYS) for entry in listed):
         raise artifact_manifest.damaged(manifest_path, "has a malformed entries list")
     return manifest, manifest_path
 

@@ -143,7 +143,7 @@ def verify(archive_path, manifest_path=None):
     manifest, manifest_path = swtpm_manifest.load(archive_path, manifest_path)
     sha256, size = swtpm_manifest.check_archive_file(archive_path, manifest)
     entries = state_tar.read_entries(archive_path)
-    state_tar.compare_with_manifest(entries, manifest["entries"], archive_path)
+    state_tar.compare_with_manifest(entries, swtpm_manifest.manifest_entries(manifest), archive_path)
     return dict(manifest=manifest, manifest_path=manifest_path, sha256=sha256, size=size, entries=entries)
 
 
