@@ -206,8 +206,8 @@ def run(module):
         exc.facts = dict(result, **exc.facts)  # fail with what was read so far
         raise
     if p["compare_with"] and p["fail_on_mismatch"] and not result["match"]:
-        raise RecoveryError("the vault keys in %s do not match those in %s: %s." % (p["compare_with"], p["path"],
-                                                                                   result["detail"]),
+        raise RecoveryError("the vault keys in %s do not match those in %s: %s."
+                            % (p["compare_with"], p["path"], result["detail"]),
                             fix="restore the sealed key blobs and the TPM state together with the database"
                                 " (see comparison).", **result)
     return result
