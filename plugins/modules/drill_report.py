@@ -248,12 +248,12 @@ RESULTS_OPTIONS = dict(
     restore=dict(type="bool", default=False),
     restore_error=dict(type="str"),
     recovery_seconds=dict(type="raw"),
-    key_chain_gaps=dict(type="list", elements="str", default=[]),
+    key_chain_gaps=dict(type="list", elements="str", default=[], no_log=False),
     db=dict(type="dict", default={}),
     vh=dict(type="dict", default={}),
     s3_vault_buckets=dict(type="dict", default={}),
     export=dict(type="dict", default={}),
-    keys=dict(type="dict", default={}),
+    keys=dict(type="dict", default={}, no_log=False),
 )
 
 

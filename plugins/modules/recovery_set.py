@@ -266,10 +266,9 @@ from ansible_collections.vaultops.recovery.plugins.module_utils.recovery_set imp
 from ansible_collections.vaultops.recovery.plugins.module_utils.openpgp.gpg_signature import (
     UNCHECKED, VERIFY, sign_detached, signature_policy, verify_detached)
 from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_connection import (
-    BOTO3_IMPORT_ERROR, HAS_BOTO3, S3Connection, connection_argument_spec)
+    BOTO3_IMPORT_ERROR, HAS_BOTO3, MIN_PART_SIZE, S3Connection, connection_argument_spec)
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.vaultops_module import run_module
 
-MIN_PART_SIZE = 5 * 1024 * 1024
 
 
 def summary(set_dir, document):

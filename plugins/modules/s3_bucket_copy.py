@@ -320,10 +320,9 @@ duration:
 
 from ansible_collections.vaultops.recovery.plugins.module_utils.s3 import s3_copy, s3_restore
 from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_connection import (
-    BOTO3_IMPORT_ERROR, HAS_BOTO3, connection_argument_spec)
+    BOTO3_IMPORT_ERROR, HAS_BOTO3, MIN_PART_SIZE, connection_argument_spec)
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.vaultops_module import run_module
 
-MIN_PART_SIZE = 5 * 1024 * 1024
 
 
 def argument_spec():

@@ -168,55 +168,130 @@ decisions:
   returned: always
   type: dict
   contains:
-    set_dir: {description: The set directory., type: str}
-    set_name: {description: Its name (the directory's base name)., type: str}
-    same_host: {description: Whether the target's machine-id digest is the set's., type: bool}
-    host_changed: {description: The opposite of same_host., type: bool}
-    set_version: {description: The set's Vaulthalla release, or C(unknown)., type: str, sample: 1.1.0}
-    target_version: {description: The target's release (vh_host_facts package_release)., type: str}
-    version_ok: {description: Same release, or one of O(compatible_versions)., type: bool}
-    version_mismatch_overridden: {description: The restore goes ahead across versions (O(ignore_version_mismatch))., type: bool}
-    set_tpm: {description: The set's TPM mode (C(hardware), C(swtpm) or C(unknown))., type: str}
-    target_tpm: {description: C(hardware) when the target has a TPM device, else C(swtpm)., type: str}
+    set_dir:
+      description: The set directory.
+      type: str
+    set_name:
+      description: Its name (the directory's base name).
+      type: str
+    same_host:
+      description: Whether the target's machine-id digest is the set's.
+      type: bool
+    host_changed:
+      description: The opposite of same_host.
+      type: bool
+    set_version:
+      description: The set's Vaulthalla release, or C(unknown).
+      type: str
+      sample: 1.1.0
+    target_version:
+      description: The target's release (vh_host_facts package_release).
+      type: str
+    version_ok:
+      description: Same release, or one of O(compatible_versions).
+      type: bool
+    version_mismatch_overridden:
+      description: The restore goes ahead across versions (O(ignore_version_mismatch)).
+      type: bool
+    set_tpm:
+      description: The set's TPM mode (C(hardware), C(swtpm) or C(unknown)).
+      type: str
+    target_tpm:
+      description: C(hardware) when the target has a TPM device, else C(swtpm).
+      type: str
     key_chain_gaps:
       description: What the set lacks of the key chain, in words; empty for a complete set.
       type: list
       elements: str
       sample: ["sealed key blob vault_master"]
-    reseed: {description: Whether the database password is reseeded., type: bool}
-    signed_set: {description: Whether C(manifest.json.asc) exists., type: bool}
-    stage_reused: {description: Whether the host's staged copy has the controller's C(manifest.json) byte for byte., type: bool}
-    checksums_on_controller: {description: Whether recovery_set verify must hash every file on the controller., type: bool}
-    stage_dir: {description: The host directory the restore reads the artifacts from., type: str}
+    reseed:
+      description: Whether the database password is reseeded.
+      type: bool
+    signed_set:
+      description: Whether C(manifest.json.asc) exists.
+      type: bool
+    stage_reused:
+      description: Whether the host's staged copy has the controller's C(manifest.json) byte for byte.
+      type: bool
+    checksums_on_controller:
+      description: Whether recovery_set verify must hash every file on the controller.
+      type: bool
+    stage_dir:
+      description: The host directory the restore reads the artifacts from.
+      type: str
     stage_files:
       description: What is copied into stage_dir when the host's copy is not reused (artifacts and their manifests).
       type: list
       elements: str
-    remove_stage: {description: Whether stage_dir is removed after the restore (a copy the restore made and O(keep_staging) false)., type: bool}
-    timestamp: {description: UTC time naming the safety copy., type: str}
-    safety_dir: {description: The safety copy directory., type: str}
-    safety_copy_dir: {description: safety_dir when O(safety_copy), else V('')., type: str}
-    db_artifact: {description: The set's pg_dump artifact., type: str}
-    state_artifact: {description: The set's config and state archive., type: str}
-    swtpm_artifact: {description: The set's swtpm state archive, or V('')., type: str}
-    s3_artifacts: {description: The set's S3/R2 bucket copies., type: list, elements: str}
-    secrets_artifact: {description: The set's GPG secret export, or V('')., type: str}
-    s3_vault_buckets: {description: The set's S3/R2 vault names and buckets., type: dict}
-    sync_vaults: {description: The S3/R2 vaults checked after the start., type: list, elements: str}
-    known_files: {description: The set's known files, read back after the start., type: list, elements: dict}
-    existing_paths: {description: The paths of O(paths) that exist on the target., type: list, elements: str}
-    absent_paths: {description: The paths of O(paths) that do not exist on the target (a rollback removes them)., type: list, elements: str}
-    had_swtpm: {description: Whether the target has swtpm state files., type: bool}
-    had_db: {description: Whether the target has the database (always with O(db_login_host))., type: bool}
+    remove_stage:
+      description: Whether stage_dir is removed after the restore (a copy the restore made and O(keep_staging) false).
+      type: bool
+    timestamp:
+      description: UTC time naming the safety copy.
+      type: str
+    safety_dir:
+      description: The safety copy directory.
+      type: str
+    safety_copy_dir:
+      description: safety_dir when O(safety_copy), else V('').
+      type: str
+    db_artifact:
+      description: The set's pg_dump artifact.
+      type: str
+    state_artifact:
+      description: The set's config and state archive.
+      type: str
+    swtpm_artifact:
+      description: The set's swtpm state archive, or V('').
+      type: str
+    s3_artifacts:
+      description: The set's S3/R2 bucket copies.
+      type: list
+      elements: str
+    secrets_artifact:
+      description: The set's GPG secret export, or V('').
+      type: str
+    s3_vault_buckets:
+      description: The set's S3/R2 vault names and buckets.
+      type: dict
+    sync_vaults:
+      description: The S3/R2 vaults checked after the start.
+      type: list
+      elements: str
+    known_files:
+      description: The set's known files, read back after the start.
+      type: list
+      elements: dict
+    existing_paths:
+      description: The paths of O(paths) that exist on the target.
+      type: list
+      elements: str
+    absent_paths:
+      description: The paths of O(paths) that do not exist on the target (a rollback removes them).
+      type: list
+      elements: str
+    had_swtpm:
+      description: Whether the target has swtpm state files.
+      type: bool
+    had_db:
+      description: Whether the target has the database (always with O(db_login_host)).
+      type: bool
 refusals:
   description: Every rule that refuses the restore; empty when it may go ahead.
   returned: always
   type: list
   elements: dict
   contains:
-    rule: {description: The rule's name., type: str, sample: version_mismatch}
-    message: {description: What is wrong, that nothing was changed, and the Fix., type: str}
-    fix: {description: The Fix alone., type: str}
+    rule:
+      description: The rule's name.
+      type: str
+      sample: version_mismatch
+    message:
+      description: What is wrong, that nothing was changed, and the Fix.
+      type: str
+    fix:
+      description: The Fix alone.
+      type: str
 plan:
   description: The plan the role shows (what stops, what is replaced from what, in which order, what is checked).
   returned: always
@@ -226,8 +301,7 @@ result:
     - The role's result as planned (C(status) V(planned), set, recovery point, hosts, versions, key chain gaps,
       reseed); empty when no set was given.
   returned: always
-  type: dict
-"""
+  type: dict"""
 
 import os
 import time

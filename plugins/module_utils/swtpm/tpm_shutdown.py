@@ -12,6 +12,8 @@ so Vaulthalla can no longer unseal its keys. Seen in the lab; real TPM semantics
 import os
 
 from ansible_collections.vaultops.recovery.plugins.module_utils.common import process
+
+
 def orderly_shutdown(tcti, find_binary, runner=process.run):
     """Send TPM2_Shutdown(CLEAR) through tcti. Returns None, or a warning text."""
     tool = find_binary("tpm2_shutdown")

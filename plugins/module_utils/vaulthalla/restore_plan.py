@@ -240,8 +240,8 @@ def show(d, manifest, o):
         "recovery_point": manifest.get("started_at", "unknown"),
         "source_host": manifest.get("host", "unknown"),
         "target_is_source_machine": d["same_host"],
-        "version": "set %s, target %s%s" % (d["set_version"], d["target_version"],
-                                           " (MISMATCH, overridden)" if not d["version_ok"] else ""),
+        "version": "set %s, target %s%s" % (
+            d["set_version"], d["target_version"], " (MISMATCH, overridden)" if not d["version_ok"] else ""),
         "services_stopped_in_order": list(o["services"]),
         "safety_copy": ("%s (config, state, swtpm state, database dump); automatic rollback on failure" % d["safety_dir"])
         if o["safety_copy"] else "none: a failed restore cannot be rolled back",

@@ -38,8 +38,9 @@ def manifest(**changes):
 
 def host(**changes):
     facts = {"machine_id_sha256": HERE, "tpm_devices_present": [], "package_release": "1.1.0",
-             "checksums": {STAGED: None}, "paths": {"/etc/vaulthalla": {"exists": True, "isdir": True},
-                                                   "/var/lib/vaulthalla": {"exists": False, "isdir": False}},
+             "checksums": {STAGED: None},
+             "paths": {"/etc/vaulthalla": {"exists": True, "isdir": True},
+                       "/var/lib/vaulthalla": {"exists": False, "isdir": False}},
              "swtpm_state_files": 2, "database_exists": True}
     facts.update(changes)
     return facts
