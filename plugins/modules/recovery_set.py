@@ -270,7 +270,6 @@ from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_connection
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.vaultops_module import run_module
 
 
-
 def summary(set_dir, document):
     return dict(set_dir=set_dir, manifest=os.path.join(set_dir, recovery_set.SET_MANIFEST),
                 artifacts=document["artifacts"], file_count=len(document["files"]),

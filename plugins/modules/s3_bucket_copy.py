@@ -324,7 +324,6 @@ from ansible_collections.vaultops.recovery.plugins.module_utils.s3.s3_connection
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.vaultops_module import run_module
 
 
-
 def argument_spec():
     spec = connection_argument_spec()
     spec.update(connection_argument_spec("dest_"))
