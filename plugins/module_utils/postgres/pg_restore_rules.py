@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Decisions of an all-or-nothing pg_restore: which mechanism, which roles, what an error means.
 
-Pure functions (no I/O), each with a unit test in tests/unit/test_pg_restore_rules.py.
+Pure functions (no I/O), each with a unit test in tests/unit/plugins/module_utils/postgres/test_pg_restore_rules.py.
 """
 
 import re

@@ -9,7 +9,7 @@ every call, which shows the check runs before any secret is read.
 
 import pytest
 
-from db_info_planted import NEW_HOST, assert_nothing_leaked
+from support.db_info_planted import NEW_HOST, assert_nothing_leaked
 from support.moto_server import SECRET_KEY
 from test_db_info_secret_aws import MODULE, NAMES, args, moto, store  # noqa: F401  pylint: disable=unused-import
 

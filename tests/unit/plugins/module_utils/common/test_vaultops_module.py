@@ -4,12 +4,19 @@ import json
 
 import pytest
 from ansible.module_utils import basic
+from ansible.module_utils.common import warnings
 from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.vaultops_module import run_module
 
 SPEC = dict(name=dict(type="str", required=True))
+
+
+@pytest.fixture(autouse=True)
+def own_warnings(monkeypatch):
+    """Warnings are process-global in ansible: this file's must not reach later in-process module tests."""
+    monkeypatch.setattr(warnings, "_global_warnings", {})
 
 
 def _run(monkeypatch, capsys, operation, args=None, **kwargs):

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from db_info_planted import NEW_HOST, NODES, OLD_HOST, SERVICES, assert_nothing_leaked, db_info_text, emp
+from support.db_info_planted import NEW_HOST, NODES, OLD_HOST, SERVICES, assert_nothing_leaked, db_info_text, emp
 from support.moto_server import ACCESS_KEY, REGION, SECRET_KEY, MotoServer
 
 MODULE = "vaultops.recovery.db_info_secret"

@@ -1,7 +1,7 @@
 """vh_export_read's logic without gpg: export parsing, key digests, comparison, and gpg status classification.
 
 The status transcripts below were recorded from GnuPG 2.2.40 (`--status-fd 2 --pinentry-mode loopback`),
-one per failure an operator can meet; real decryption is covered in tests/integration/test_vh_export_read.py.
+one per failure an operator can meet; real decryption is covered in tests/integration/plugins/modules/test_vh_export_read_gpg.py.
 """
 
 import base64

@@ -9,7 +9,7 @@ on AWS; a rollback on Azure is a new version holding the earlier value.
 
 import pytest
 
-from db_info_planted import NEW_HOST, NODES, OLD_HOST, SERVICES, assert_nothing_leaked, db_info_text, emp
+from support.db_info_planted import NEW_HOST, NODES, OLD_HOST, SERVICES, assert_nothing_leaked, db_info_text, emp
 from support import azure_https
 from support.azure_fixtures import stand_in_fixture
 from support.azure_key_vault import KeyVaultStandIn

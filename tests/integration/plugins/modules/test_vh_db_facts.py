@@ -8,8 +8,10 @@ import re
 
 import pytest
 
+from support.collection import REPO
+
 MODULE = "vaultops.recovery.vh_db_facts"
-SCHEMA_FILES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "..", "lab", "vaulthalla", "rootfs",
+SCHEMA_FILES = sorted(glob.glob(os.path.join(REPO, "lab", "vaulthalla", "rootfs",
                                              "usr", "share", "vaulthalla", "psql", "*.sql")))
 PASSWORD_HASH = "$argon2id$v=19$m=65536,t=3,p=4$PLANTED-pw-hash-6d1f0c"
 SHARE_TOKENS = ["9f86d081884c7d659a2feaa0c55ad015", "60303ae22b998861bce3b28f33eec1be"]
