@@ -9,7 +9,7 @@ common/waiter.wait_until: each call lists the pods (through the caller's list_po
 (done, state_text, value); the last listing stays on the probe so that a failure can name the pod that is not
 Ready. Pods are dicts as the API returns them.
 
-Pure functions (no I/O), each with a unit test in
+No I/O of its own (the probes call the caller's list_pods), each rule with a unit test in
 tests/unit/plugins/module_utils/institutional_vault/test_pod_readiness.py.
 """
 

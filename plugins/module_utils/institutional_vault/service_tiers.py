@@ -10,7 +10,7 @@ interrupted stop still knows the real count. Nothing here talks to the cluster: 
 their pods and passes them in.
 
 Pure functions (no I/O), each with a unit test in
-tests/unit/plugins/module_utils/institutional_vault/test_service_tiers.py.
+tests/unit/plugins/module_utils/institutional_vault/test_service_tiers.py; plan_text() is check mode's printout.
 """
 
 import copy
@@ -134,7 +134,7 @@ def start_tiers(stop_tiers):
     return list(reversed(copy.deepcopy(stop_tiers)))
 
 
-def _count(value, what, fix):
+def _count(value, what, fix, key):
     """A replica count from an annotation (text) or the run-state file (number); anything else is refused."""
     if isinstance(value, bool):
         value = None  # JSON true is not 1
@@ -142,7 +142,8 @@ def _count(value, what, fix):
         return value
     elif isinstance(value, str) and re.match(r"^[0-9]+$", value.strip()):
         return int(value.strip())
-    raise RecoveryError("%s is %r, not a replica count (a whole number, 0 or more)." % (what, value), fix=fix)
+    raise RecoveryError("%s is %r, not a replica count (a whole number, 0 or more). Nothing was changed."
+                        % (what, value), fix=fix, workload=key, problem="%s is %r" % (what, value))
 
 
 def _spec_replicas(workload_object, what):
@@ -184,7 +185,7 @@ def replicas_to_record(workload_object, annotation_key):
     if replicas == 0 and recorded is not None:
         return _count(recorded, "the annotation %s on %s" % (annotation_key, what),
                       "set it to the replica count the workload ran with before the stop (0 to keep it stopped),"
-                      " or remove it if the workload was at 0 before the stop.")
+                      " or remove it if the workload was at 0 before the stop.", _object_key(workload_object))
     return replicas
 
 
@@ -197,14 +198,14 @@ def replicas_to_restore(workload_object, run_state, annotation_key):
                namespace, kind.lower(), name, annotation_key))
     recorded = _annotation(workload_object, annotation_key)
     if recorded is not None:
-        return _count(recorded, "the annotation %s on %s" % (annotation_key, what), fix)
+        return _count(recorded, "the annotation %s on %s" % (annotation_key, what), fix, key)
     from_file = ((run_state or {}).get("recorded") or {}).get(key)
     if from_file is not None:
-        return _count(from_file, "the run-state file's count for %s" % key, fix)
+        return _count(from_file, "the run-state file's count for %s" % key, fix, key)
     raise RecoveryError(
         "no replica count is recorded for %s: it has no annotation %s and the run-state file has no entry %s."
         " A start never guesses a count. Nothing was changed." % (what, annotation_key, key),
-        fix=fix, workload=key)
+        fix=fix, workload=key, nothing_recorded=True, problem="no annotation, no run-state entry")
 
 
 def _object_for(objects, workload, missing):
@@ -267,7 +268,7 @@ def start_plan(stop_tiers, objects, pods, run_state, annotation_key=DEFAULT_ANNO
             try:
                 restore = replicas_to_restore(found, run_state, annotation_key)
             except RecoveryError as exc:
-                if current == 0 or exc.facts.get("workload") is None:
+                if current == 0 or exc.facts.get("nothing_recorded") is not True:
                     unrecorded.append(exc)
                     continue
                 restore = None  # running and never stopped by us: nothing to bring back
@@ -283,10 +284,12 @@ def start_plan(stop_tiers, objects, pods, run_state, annotation_key=DEFAULT_ANNO
         raise unrecorded[0]
     if unrecorded:
         raise RecoveryError(
-            "%d workloads have no recorded replica count, and a start never guesses one: %s. Nothing was changed."
-            % (len(unrecorded), "; ".join(e.message for e in unrecorded)),
-            fix=" / ".join(e.fix for e in unrecorded),
-            workloads=[e.facts.get("workload") for e in unrecorded])
+            "%d workloads have no usable recorded replica count, and a start never guesses one: %s. Nothing was"
+            " changed." % (len(unrecorded), "; ".join(
+                "%s (%s)" % (e.facts["workload"], e.facts["problem"]) for e in unrecorded)),
+            fix="annotate each with the count it ran with before the stop: kubectl annotate -n <namespace>"
+                " <kind>/<name> %s=<replicas> (0 keeps it stopped), then run the start again." % annotation_key,
+            workloads=[e.facts["workload"] for e in unrecorded])
     return _summary("start", planned, annotation_key)
 
 
@@ -318,3 +321,23 @@ def tiers_down(action, order, failed_tier):
     if action == "stop":
         return order[:index], failed_tier
     return order[index + 1:], failed_tier
+
+
+def plan_text(plan):
+    """Check mode's printout of a stop or start plan: the order, then one line per workload."""
+    lines = ["%s in this order: %s (replica counts recorded in annotation %s)" % (
+        plan["action"], " -> ".join(plan["order"]), plan["annotation_key"])]
+    for number, tier in enumerate(plan["tiers"], 1):
+        lines.append("%d. tier %s%s" % (number, tier["name"], " (done, skipped)" if tier["done"] else ""))
+        for row in tier["workloads"]:
+            where = "%s %s/%s" % (row["kind"], row["namespace"], row["name"])
+            if plan["action"] == "stop":
+                what = "%d replicas now, records %d, scales to 0 and waits until its %d pod(s) are gone" % (
+                    row["current_replicas"], row["recorded_replicas"], row["pods"])
+            elif row["recorded_replicas"] is None:
+                what = "running with %d replicas, nothing recorded: left as it is" % row["current_replicas"]
+            else:
+                what = "%d replicas now, recorded %d, scales to %d and waits until they are Ready" % (
+                    row["current_replicas"], row["recorded_replicas"], row["target_replicas"])
+            lines.append("   %s: %s" % (where, what))
+    return lines

@@ -241,8 +241,12 @@ def test_start_plan_refuses_every_unrecorded_stopped_workload_before_starting_an
     checked = seed()
     objects = objects_for(checked, wallet=0, policy_node0=(0, "1"), policy_node1=(0, "1"), policy_node2=0,
                           nats=(0, "3"))
-    with pytest.raises(RecoveryError, match="2 workloads have no recorded replica count") as caught:
+    with pytest.raises(RecoveryError) as caught:
         tiers_mod.start_plan(checked, objects, {}, {"recorded": {}}, KEY)
+    assert ("2 workloads have no usable recorded replica count, and a start never guesses one:"
+            " iv-prod/Deployment/policy-node2 (no annotation, no run-state entry); iv-prod/Deployment/wallet (no"
+            " annotation, no run-state entry). Nothing was changed.") in str(caught.value)
+    assert KEY + "=<replicas>" in caught.value.fix
     assert caught.value.facts["workloads"] == ["iv-prod/Deployment/policy-node2", "iv-prod/Deployment/wallet"]
 
 
@@ -254,3 +258,28 @@ def test_tiers_down_after_a_failed_stop_are_those_before_it():
 def test_tiers_down_after_a_failed_start_are_those_not_started_yet():
     assert tiers_mod.tiers_down("start", ["nats", "policy-nodes", "wallet"], "policy-nodes") == (
         ["wallet"], "policy-nodes")
+
+
+def test_start_plan_refuses_a_recorded_count_that_is_not_a_number_even_on_a_running_workload():
+    checked = seed()
+    objects = objects_for(checked, wallet=(2, "two"), policy_node0=(0, "1"), policy_node1=(0, "1"),
+                          policy_node2=(0, "1"), nats=(0, "3"))
+    with pytest.raises(RecoveryError, match="'two', not a replica count") as caught:
+        tiers_mod.start_plan(checked, objects, {}, None, KEY)
+    assert caught.value.facts["workload"] == "iv-prod/Deployment/wallet"
+
+
+def test_check_mode_prints_order_and_replicas_per_workload():
+    checked = seed()
+    stop = tiers_mod.plan_text(tiers_mod.stop_plan(checked, objects_for(checked, wallet=(0, "2")), {}, KEY))
+    assert stop[0] == "stop in this order: wallet -> policy-nodes -> nats (replica counts recorded in annotation %s)" \
+        % KEY
+    assert stop[1:3] == ["1. tier wallet (done, skipped)", "   Deployment iv-prod/wallet: 0 replicas now, records 2,"
+                                                             " scales to 0 and waits until its 0 pod(s) are gone"]
+    start = tiers_mod.plan_text(tiers_mod.start_plan(checked, objects_for(
+        checked, wallet=(0, "2"), policy_node0=(0, "1"), policy_node1=(0, "1"), policy_node2=(0, "1"), nats=3),
+        {}, None, KEY))
+    assert start[0].startswith("start in this order: nats -> policy-nodes -> wallet")
+    assert start[2] == "   StatefulSet iv-prod/nats: running with 3 replicas, nothing recorded: left as it is"
+    assert start[-1] == "   Deployment iv-prod/wallet: 0 replicas now, recorded 2, scales to 2 and waits until they" \
+                        " are Ready"
