@@ -274,8 +274,9 @@ def test_check_mode_prints_order_and_replicas_per_workload():
     stop = tiers_mod.plan_text(tiers_mod.stop_plan(checked, objects_for(checked, wallet=(0, "2")), {}, KEY))
     assert stop[0] == "stop in this order: wallet -> policy-nodes -> nats (replica counts recorded in annotation %s)" \
         % KEY
-    assert stop[1:3] == ["1. tier wallet (done, skipped)", "   Deployment iv-prod/wallet: 0 replicas now, records 2,"
-                                                             " scales to 0 and waits until its 0 pod(s) are gone"]
+    assert stop[1:3] == [
+        "1. tier wallet (done, skipped)",
+        "   Deployment iv-prod/wallet: 0 replicas now, records 2, scales to 0 and waits until its 0 pod(s) are gone"]
     start = tiers_mod.plan_text(tiers_mod.start_plan(checked, objects_for(
         checked, wallet=(0, "2"), policy_node0=(0, "1"), policy_node1=(0, "1"), policy_node2=(0, "1"), nats=3),
         {}, None, KEY))
