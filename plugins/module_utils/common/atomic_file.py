@@ -213,14 +213,19 @@ class AtomicFile(object):
     def sha256(self):
         return self._sha256.hexdigest()
 
-    def commit(self):
+    def commit(self, replace=False):
+        """Publish under the final name; an existing file is refused, or replaced in one rename with replace."""
         try:
             os.fsync(self._fd)
         except OSError as exc:
             raise space_error(self.directory, self.size, exc) or exc
         os.close(self._fd)
         self._fd = None
-        publish_no_replace(self.temp_path, self.final_path)
+        if replace:
+            os.replace(self.temp_path, self.final_path)
+            fsync_directory(self.directory)
+        else:
+            publish_no_replace(self.temp_path, self.final_path)
         self.committed = True
 
     def discard(self):
@@ -249,6 +254,16 @@ def write_bytes_atomic(final_path, data, mode=0o600):
 def write_json_atomic(final_path, document, mode=0o600):
     data = (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8")
     return write_bytes_atomic(final_path, data, mode=mode)
+
+
+def replace_json_atomic(final_path, document, mode=0o600):
+    """Write a state file that is meant to be rewritten: a reader sees the old file or the new one, never a torn
+    one. Returns its SHA-256."""
+    data = (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    with AtomicFile(final_path, mode=mode) as out:
+        out.write(data)
+        out.commit(replace=True)
+        return out.sha256
 
 
 class DigestingReader(object):

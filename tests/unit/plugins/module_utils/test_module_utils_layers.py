@@ -12,6 +12,7 @@ LAYERS = {
     "common": 0,
     "cloud": 1,
     "openpgp": 1,
+    "k8s": 1,
     "postgres": 2,
     "path_archive": 2,
     "swtpm": 2,

@@ -5,19 +5,7 @@ import pytest
 from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import pod_readiness as pr
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.waiter import wait_until
-
-
-class FakeClock(object):
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
+from support.fake_clock import FakeClock
 
 
 def pod(name, ready=True, terminating=False, phase="Running", containers=None, conditions=None):

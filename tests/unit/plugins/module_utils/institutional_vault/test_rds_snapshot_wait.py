@@ -12,19 +12,7 @@ from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors im
 from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.rds_connection import RdsConnection  # noqa: E402
 from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.rds_snapshot import RdsSnapshots  # noqa: E402
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.waiter import wait_until  # noqa: E402
-
-
-class FakeClock(object):
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
+from support.fake_clock import FakeClock  # noqa: E402
 
 
 def test_a_state_that_never_arrives_fails_at_the_deadline_naming_the_option():
