@@ -19,11 +19,12 @@ import urllib.request
 
 import boto3
 import pytest
+from cryptography.exceptions import InvalidTag
 
 from support import azure_https
 from support.azure_key_vault import KeyVaultStandIn
 from support.db_info_planted import emp, password
-from support.iv_database import NODES, account_count, db_info, seed
+from support.iv_database import NODES, account_count, db_info, decrypt_share, encrypt_share, seed
 from support.moto_server import ACCESS_KEY, REGION, SECRET_KEY, MotoServer
 from support.pg_cluster import TempCluster, free_port
 
@@ -170,6 +171,14 @@ def test_seed_keeps_no_secret_in_clear(cluster):
     assert not [value for value in EMPS.values() if value in dump]
 
 
+def test_a_share_opens_only_with_its_emp_and_node():
+    salt, nonce, ciphertext = encrypt_share(EMPS["policy-node0"], "policy-node0", b"s" * 32)
+    assert decrypt_share(EMPS["policy-node0"], "policy-node0", salt, nonce, ciphertext) == b"s" * 32
+    for emp_value, node in ((CHANGED_EMP, "policy-node0"), (EMPS["policy-node0"], "policy-node1")):
+        with pytest.raises(InvalidTag):
+            decrypt_share(emp_value, node, salt, nonce, ciphertext)
+
+
 def test_wallet_health_accounts_and_database_down(moto, secrets, pods):
     own = TempCluster().start()   # this test stops its database
     try:
@@ -230,6 +239,14 @@ def test_policy_node_waits_for_its_secret(cluster, moto, secrets, pods):
     secrets("pn-late", "policy-node2", "db-info", app_db_info(cluster))
     secrets("pn-late", "policy-node2", "encryptor-master-password", EMPS["policy-node2"])
     wait_until(node.ready, 15, "policy-node2 ready once its secrets exist")
+
+
+def test_orchestrator_becomes_ready_and_has_no_accounts_api(cluster, moto, secrets, pods):
+    secrets("orch", "orchestrator", "db-info", app_db_info(cluster))
+    orchestrator = pods("orchestrator", aws_env(moto, "orch"))
+    wait_until(orchestrator.ready, 15, "orchestrator ready")
+    assert get(orchestrator.port, "/health") == (200, {"status": "ok", "database": "up"})
+    assert get(orchestrator.port, "/api/v2/accounts")[0] == 404
 
 
 def test_nats_ready_on_tcp_and_graceful_shutdown(pods):
