@@ -84,6 +84,7 @@ PID_ANNOTATION = "lab.vaultops.io/pid"
 LOG_ANNOTATION = "lab.vaultops.io/log"
 TICK = 0.1
 PROBE_PERIOD = 0.2
+PROBE_DEFAULTS = {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3}
 STOP_GRACE = 5.0      # stop(): the longest a pod gets between SIGTERM and SIGKILL
 
 # (group, plural) -> kind, namespaced, short names
@@ -704,6 +705,11 @@ class KubeApiServer(object):
             if "selector" not in spec:
                 spec["selector"] = {"matchLabels": dict(template["metadata"].get("labels") or {})}
             pod_spec = template.setdefault("spec", {})
+            for container in pod_spec.get("containers") or []:
+                for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+                    if isinstance(container.get(probe), dict):
+                        for field, value in PROBE_DEFAULTS.items():
+                            container[probe].setdefault(field, value)
             pod_spec.setdefault("restartPolicy", "Always")
             pod_spec.setdefault("terminationGracePeriodSeconds", 30)
             pod_spec.setdefault("dnsPolicy", "ClusterFirst")
@@ -1192,7 +1198,7 @@ class KubeApiServer(object):
             for pod in surplus[:len(new) - want]:
                 self._mark_deleted(pod)
         ready_new = sum(1 for p in new if self._pod_ready(p))
-        keep_old = max(0, min(want, len(new)) - ready_new) if want else 0
+        keep_old = max(0, want - ready_new)   # a rollout: old pods go as new ones become Ready
         for pod in sorted(old, key=lambda p: self._pod_ready(p))[:max(0, len(old) - keep_old)]:
             self._mark_deleted(pod)
 

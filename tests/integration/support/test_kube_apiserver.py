@@ -366,6 +366,30 @@ def test_restart_readiness_and_logs(api, program, tmp_path):
     assert oct(os.stat(pod["metadata"]["annotations"]["lab.vaultops.io/log"]).st_mode & 0o777) == "0o600"
 
 
+def test_rollout_replaces_a_pod_once_its_successor_is_ready(api, program):
+    from kubernetes import client
+
+    api.apply(workload("Deployment", "roll", 1, program, env={"SHUTDOWN_SECONDS": "0.5"}))
+    old = settled_pods(api, "roll", 1)[0]
+    apps = client.AppsV1Api(client.ApiClient(client_configuration(api)))
+    apps.patch_namespaced_deployment("roll", NS, {"spec": {"template": {"metadata": {"annotations": {"restarted": "1"}}}}})
+    overlap = []
+
+    def replaced():
+        pods = api.pods(NS, "app=roll")
+        successors = [p for p in pods if p["metadata"]["name"] != old["metadata"]["name"]]
+        if any(p["metadata"]["name"] == old["metadata"]["name"] and p["metadata"].get("deletionTimestamp") for p in pods):
+            assert any(ready(p) for p in successors), "the old pod went before its successor was Ready"
+        if len(pods) == 2:
+            overlap.append(True)
+        return len(pods) == 1 and successors and ready(successors[0]) and successors[0]
+    new = wait_until(replaced, what="the rollout")
+    api.seen_pids.add(pid_of(new))
+    assert overlap and new["metadata"]["labels"]["pod-template-hash"] != old["metadata"]["labels"]["pod-template-hash"]
+    assert new["metadata"]["annotations"]["restarted"] == "1" and not alive(pid_of(old))
+    assert api.wait_idle(10) and api.get("Deployment", NS, "roll")["metadata"]["generation"] == 2
+
+
 # 6 ----------------------------------------------------------------------------------------------------------
 def test_http_surface_and_status_errors(api, program):
     status, body = http(api, "GET", "/apis/apps/v1/namespaces/%s/deployments/missing" % NS)
