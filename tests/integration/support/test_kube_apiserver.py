@@ -271,6 +271,11 @@ def test_kubectl(api, program, kubectl):
     assert [item["metadata"]["name"] for item in listed["items"]] == ["web"]
     assert listed["items"][0]["status"]["readyReplicas"] == 2
     assert "serving %s/%s" % (NS, pods[0]["metadata"]["name"]) in kubectl("logs", "-n", NS, pods[0]["metadata"]["name"])
+    victim = pods[0]["metadata"]["name"]
+    assert 'pod "%s" deleted' % victim in kubectl("delete", "pod", victim, "-n", NS, "--wait=false")
+    replaced = wait_until(lambda: victim not in [p["metadata"]["name"] for p in settled_pods(api, "web", 2, timeout=15)],
+                          what="the deleted pod replaced")
+    assert replaced and not alive(pid_of(pods[0]))
     assert "scaled" in kubectl("scale", "deployment", "web", "-n", NS, "--replicas=0")
     wait_until(lambda: api.pods(NS) == [], what="the pods gone after kubectl scale --replicas=0")
     assert api.get("Deployment", NS, "web")["spec"]["replicas"] == 0
