@@ -20,8 +20,9 @@ Services:
 - policy-nodeN: also reads its EMP secret, reads row ``node = 'policy-nodeN'`` of ``key_shares`` and decrypts
   it (tests/support/iv_database.py: scrypt + AES-256-GCM, AAD = node name). A wrong or changed EMP fails
   the GCM tag: the node logs ``policy-nodeN: cannot decrypt key share with the Encryptor Master Password
-  from <secret name>: authentication tag mismatch (wrong or changed EMP)`` and NEVER becomes ready (it
-  keeps running, /ready 503): fixing the EMP secret needs a restart, as the secret is read at start.
+  from <secret name>: authentication tag mismatch (wrong or changed EMP)`` and exits with status 3 without
+  ever being ready; the kubelet restarts it (CrashLoopBackOff) and each start reads the EMP again, so the pod
+  becomes Ready once the secret is put back, and never before.
   ``/ready`` is 200 once the share is decrypted and the database answers; ``/health`` as on wallet.
 - nats: plain TCP on PORT; each connection gets a NATS ``INFO {...}`` line and is closed. Ready = port open.
 
@@ -273,8 +274,12 @@ class Service(object):
         except InvalidTag:
             self.failed = ("cannot decrypt key share with the Encryptor Master Password from %s: authentication"
                            " tag mismatch (wrong or changed EMP)" % emp_name)
-            self.log(self.failed + "; this node will not become ready (fix the EMP secret and restart the pod)")
-            return False
+            # Nothing to serve without the share: exit, as a service that cannot unlock at start does. The
+            # kubelet restarts it (CrashLoopBackOff) and each start reads the EMP secret again, so the pod becomes
+            # Ready once the secret is put back, and never before.
+            self.log(self.failed + "; exiting (this node cannot become ready until its EMP secret is fixed)")
+            sys.stdout.flush()
+            os._exit(3)
         self.log("key share decrypted with the Encryptor Master Password from %s" % emp_name)
         return True
 

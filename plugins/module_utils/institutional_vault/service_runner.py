@@ -60,11 +60,14 @@ def save_run_state(path, document):
 def read_cluster(workloads, tiers):
     """({key: workload object or None}, {key: [pods]}) for every workload of the tiers."""
     objects, pods = {}, {}
-    for tier in tiers:
-        for workload in tier["workloads"]:
-            key = service_tiers.workload_key(workload)
-            objects[key] = workloads.read(workload)
-            pods[key] = workloads.pods(workload) if objects[key] is not None else []
+    try:
+        for tier in tiers:
+            for workload in tier["workloads"]:
+                key = service_tiers.workload_key(workload)
+                objects[key] = workloads.read(workload)
+                pods[key] = workloads.pods(workload) if objects[key] is not None else []
+    except RecoveryError as exc:
+        raise RecoveryError(exc.message + " Nothing was changed.", fix=exc.fix, **exc.facts)
     return objects, pods
 
 

@@ -76,8 +76,10 @@ class K8sConnection(object):
         self.params = params
         configuration = k8s_client.Configuration()
         kubeconfig = params.get("kubeconfig")
-        self.source = "host %s" % params["host"] if params.get("host") else "kubeconfig %s" % (
-            kubeconfig or "~/.kube/config")
+        # what messages name as the origin of the server and of the token
+        self.source = "" if params.get("host") else " (from kubeconfig %s)" % (kubeconfig or "~/.kube/config")
+        self.token_source = "api_key" if params.get("api_key") else "the token of the kubeconfig's user%s" % (
+            " in context %s" % params["context"] if params.get("context") else "")
         if kubeconfig or not params.get("host"):
             if kubeconfig and not os.path.isfile(kubeconfig):
                 raise RecoveryError("kubeconfig %s does not exist or is not a file. Nothing was changed." % kubeconfig,
@@ -94,6 +96,10 @@ class K8sConnection(object):
                         " (context %s)" % params["context"] if params.get("context") else "", exc),
                     fix="give kubeconfig the cluster's kubeconfig file and context one of its contexts"
                         " (kubectl config get-contexts), or give host and api_key.")
+        if params.get("host") or params.get("api_key"):
+            # the kubeconfig loader re-applies the file's server and token before every request; an explicit
+            # host or api_key must win, as in kubernetes.core
+            configuration.refresh_api_key_hook = None
         if params.get("host"):
             configuration.host = params["host"]
         if params.get("api_key"):
@@ -108,13 +114,14 @@ class K8sConnection(object):
         self.api_client = k8s_client.ApiClient(configuration)
 
     def explain(self, exc, action):
-        where = "the Kubernetes API server %s (from %s)" % (self.server, self.source)
+        where = "the Kubernetes API server %s%s" % (self.server, self.source)
         if isinstance(exc, ApiException):
             message = _status_message(exc)
             if exc.status == 401:
                 return RecoveryError(
-                    "%s: %s refused the credentials (401 Unauthorized: %s)." % (action, where, message),
-                    fix="give a valid token: api_key, or the user of the kubeconfig context (context).", status=401)
+                    "%s: %s refused %s (401 Unauthorized: %s)." % (action, where, self.token_source, message),
+                    fix="give a valid, unexpired bearer token (api_key, or the kubeconfig user's token) for this"
+                        " cluster.", status=401)
             if exc.status == 403:
                 return RecoveryError(
                     "%s: %s forbids it (403 Forbidden: %s)." % (action, where, message),

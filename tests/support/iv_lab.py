@@ -1,0 +1,255 @@
+"""The Institutional Vault lab: one environment of the platform, on this machine, brought up and down whole.
+
+Stands in for: an Institutional Vault environment on Kubernetes with its managed PostgreSQL and its secret
+store. What it is made of:
+
+- two REAL PostgreSQL 15 clusters (tests/support/pg_cluster.py): ``source`` (the environment's database, seeded
+  by tests/support/iv_database.py with accounts, balances, pending operations and the key shares encrypted under
+  each policy node's EMP) and ``target`` (an empty database for a redirected restore);
+- the secret store: AWS Secrets Manager (a real moto server, boto3 over HTTP) or the Azure Key Vault stand-in,
+  holding ``<environment>.<namespace>.<service>.db-info`` for every service and each policy node's
+  ``...encryptor-master-password``;
+- the Kubernetes API stand-in (tests/support/kube_apiserver.py) with the services as Deployments (wallet x2,
+  policy-node0..2, orchestrator at 0 replicas) and nats as a StatefulSet (x3); every pod is a real process of
+  tests/support/iv_service.py that reads its secrets at start.
+
+In a test: ``lab = IVLab(directory, provider="aws").start()`` ... ``lab.stop()``. For a person:
+``lab/iv-up.sh`` / ``lab/iv-down.sh`` (this file's ``serve`` command, kept running in the background).
+``lab.inventory`` is an Ansible inventory (YAML) for the environment: one host ``iv_lab`` (local connection)
+with institutional_vault_environment, _namespace, _provider, the kubeconfig, the secret store endpoint and the
+two databases' connections (no passwords: the services' password is in the db-info secrets).
+
+Planted secret values (``PLANTED``): the services' database password, the EMPs, the API bearer token and the
+PostgreSQL superuser password; tests assert none of them appears in any output.
+"""
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from support import iv_database  # noqa: E402
+from support.collection import install_import_path  # noqa: E402
+from support.kube_apiserver import KubeApiServer  # noqa: E402
+from support.moto_server import ACCESS_KEY, REGION, SECRET_KEY, MotoServer  # noqa: E402
+from support.pg_cluster import TempCluster  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVICE_SCRIPT = os.path.join(HERE, "iv_service.py")
+NODES = ("policy-node0", "policy-node1", "policy-node2")
+DB_SERVICES = ("wallet", "orchestrator") + NODES
+APP_PASSWORD = "planted-IVapp-pw-\u00e9-5d1b7c"
+TOKEN = "planted-k8s-token-4b7e2a9c0d"
+EMPS = dict((node, "planted-EMP-lab-%s-0c4e91" % node) for node in NODES)
+PLANTED = [APP_PASSWORD, TOKEN, TempCluster.superuser_password] + list(EMPS.values())
+# (name, kind, replicas, readiness probe, seconds a pod takes to shut down after SIGTERM)
+WORKLOADS = (
+    ("wallet", "Deployment", 2, "https", 1.5),
+    ("policy-node0", "Deployment", 1, "https", 0.3),
+    ("policy-node1", "Deployment", 1, "https", 0.3),
+    ("policy-node2", "Deployment", 1, "https", 0.3),
+    ("orchestrator", "Deployment", 0, "https", 0.3),
+    ("nats", "StatefulSet", 3, "tcp", 0.3),
+)
+NAME_LABEL = "app.kubernetes.io/name"
+
+
+def secret_name(environment, namespace, service, kind):
+    return "%s.%s.%s.%s" % (environment, namespace, service, kind)
+
+
+class IVLab(object):
+    def __init__(self, directory, provider="aws", environment="lab", namespace="iv-lab", accounts=12):
+        if provider not in ("aws", "azure"):
+            raise ValueError("provider is aws or azure, not %r" % provider)
+        self.directory = os.path.abspath(str(directory))
+        self.provider, self.environment, self.namespace, self.accounts = provider, environment, namespace, accounts
+        self.source = self.target = self.store = self.api = None
+        self.inventory = os.path.join(self.directory, "inventory.yml")
+
+    # secret store -----------------------------------------------------------------------------------------
+    def _start_store(self):
+        if self.provider == "aws":
+            self.store = MotoServer().start()
+            import boto3
+            self._secrets = boto3.client("secretsmanager", endpoint_url=self.store.url, region_name=REGION,
+                                         aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+        else:
+            from support.azure_key_vault import KeyVaultStandIn
+            self.store = KeyVaultStandIn(os.path.join(self.directory, "key-vault")).start()
+
+    def put_secret(self, name, value):
+        """Create or update a secret in the environment's store (a new version each time, as the clouds do)."""
+        if self.provider == "aws":
+            try:
+                self._secrets.put_secret_value(SecretId=name, SecretString=value)
+            except self._secrets.exceptions.ResourceNotFoundException:
+                self._secrets.create_secret(Name=name, SecretString=value)
+        else:
+            install_import_path()
+            from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import db_info_naming
+            self.store.set(db_info_naming.key_vault_name(name), value)
+
+    def set_emp(self, node, value):
+        self.put_secret(secret_name(self.environment, self.namespace, node, "encryptor-master-password"), value)
+
+    def put_db_info(self, service, cluster):
+        self.put_secret(secret_name(self.environment, self.namespace, service, "db-info"),
+                        iv_database.db_info("127.0.0.1", cluster.port, iv_database.DEFAULT_APP_USER, APP_PASSWORD))
+
+    def store_env(self):
+        """The environment a pod needs to reach the store (credentials come from a Kubernetes Secret)."""
+        env = [{"name": "IV_ENVIRONMENT", "value": self.environment}, {"name": "IV_NAMESPACE", "value": self.namespace},
+               {"name": "IV_SECRET_PROVIDER", "value": self.provider}]
+        if self.provider == "aws":
+            env += [{"name": "IV_AWS_ENDPOINT_URL", "value": self.store.url},
+                    {"name": "AWS_DEFAULT_REGION", "value": REGION}]
+            keys = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
+        else:
+            params = self.store.connection_params()
+            env += [{"name": "IV_KEY_VAULT_URL", "value": self.store.url},
+                    {"name": "IV_AZURE_AUTHORITY_HOST", "value": params["authority_host"]},
+                    {"name": "IV_CA_BUNDLE", "value": params["azure_ca_bundle"]}]
+            keys = {"AZURE_TENANT_ID": params["tenant_id"], "AZURE_CLIENT_ID": params["client_id"],
+                    "AZURE_CLIENT_SECRET": params["secret"]}
+        env += [{"name": key, "valueFrom": {"secretKeyRef": {"name": "iv-cloud-credentials", "key": key}}}
+                for key in sorted(keys)]
+        return env, keys
+
+    # kubernetes objects -----------------------------------------------------------------------------------
+    def objects(self):
+        env, keys = self.store_env()
+        objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}},
+                   {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                    "metadata": {"name": "iv-cloud-credentials", "namespace": self.namespace},
+                    "stringData": keys}]
+        for name, kind, replicas, probe, shutdown in WORKLOADS:
+            labels = {NAME_LABEL: name, "app.kubernetes.io/part-of": "institutional-vault"}
+            readiness = ({"httpGet": {"path": "/ready", "port": "http", "scheme": "HTTPS"}, "periodSeconds": 1}
+                         if probe == "https" else {"tcpSocket": {"port": "client"}, "periodSeconds": 1})
+            container = {"name": name, "image": "vaultops-lab/iv-%s:stand-in" % name,
+                         "command": [sys.executable, SERVICE_SCRIPT, name], "readinessProbe": readiness,
+                         "env": env + [{"name": "LAB_SHUTDOWN_SECONDS", "value": str(shutdown)}]}
+            spec = {"replicas": replicas, "selector": {"matchLabels": {NAME_LABEL: name}},
+                    "template": {"metadata": {"labels": labels},
+                                 "spec": {"terminationGracePeriodSeconds": 30, "containers": [container]}}}
+            if kind == "StatefulSet":
+                spec.update(serviceName=name, updateStrategy={"type": "RollingUpdate"})
+            objects.append({"apiVersion": "apps/v1", "kind": kind, "spec": spec,
+                            "metadata": {"name": name, "namespace": self.namespace, "labels": labels}})
+        return objects
+
+    def workload_pods(self, name):
+        return self.api.pods(self.namespace, "%s=%s" % (NAME_LABEL, name))
+
+    def wait_settled(self, timeout=120):
+        """Until every workload has its replicas Ready and nothing is terminating (the controller's own view)."""
+        if not self.api.wait_idle(timeout=timeout):
+            raise RuntimeError("the IV lab did not settle within %ss: %s" % (timeout, self.describe()))
+
+    def describe(self):
+        lines = []
+        for pod in self.api.pods(self.namespace):
+            status = pod.get("status") or {}
+            ready = [c.get("ready") for c in status.get("containerStatuses") or []]
+            lines.append("%s %s ready=%s%s" % (pod["metadata"]["name"], status.get("phase"), ready,
+                                               " terminating" if pod["metadata"].get("deletionTimestamp") else ""))
+        return "; ".join(lines)
+
+    # lifecycle --------------------------------------------------------------------------------------------
+    def start(self, timeout=120):
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        try:
+            self.source = TempCluster().start()  # postgres must reach it: not under the 0700 lab dir
+            self.target = TempCluster().start()  # postgres must reach it: not under the 0700 lab dir
+            iv_database.seed(self.source, EMPS, accounts=self.accounts, app_password=APP_PASSWORD)
+            iv_database.seed(self.target, {}, accounts=0, app_password=APP_PASSWORD)
+            self._start_store()
+            for service in DB_SERVICES:
+                self.put_db_info(service, self.source)
+            for node in NODES:
+                self.set_emp(node, EMPS[node])
+            self.api = KubeApiServer(os.path.join(self.directory, "kube"), token=TOKEN).start()
+            for obj in self.objects():
+                self.api.apply(obj)
+            self.wait_settled(timeout)
+            self.write_inventory()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self):
+        for part in (self.api, self.store, self.source, self.target):
+            if part is not None:
+                try:
+                    part.stop()
+                except Exception:  # every part is stopped even when one fails
+                    pass
+        self.api = self.store = self.source = self.target = None
+
+    def database(self, cluster):
+        return {"host": "127.0.0.1", "port": cluster.port, "name": iv_database.DEFAULT_DATABASE,
+                "user": iv_database.DEFAULT_APP_USER}
+
+    def host_vars(self):
+        store = ({"endpoint_url": self.store.url, "region": REGION} if self.provider == "aws"
+                 else {"vault_url": self.store.url})
+        return {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": sys.executable,
+            "institutional_vault_environment": self.environment,
+            "institutional_vault_namespace": self.namespace,
+            "institutional_vault_provider": self.provider,
+            "institutional_vault_kubeconfig": self.api.kubeconfig,
+            "institutional_vault_secret_store": store,
+            "institutional_vault_databases": {"source": self.database(self.source),
+                                              "target": self.database(self.target)},
+            "institutional_vault_services_namespace": self.namespace,
+            "institutional_vault_services_kubeconfig": self.api.kubeconfig,
+            "institutional_vault_services_run_state_dir": os.path.join(self.directory, "run-state"),
+        }
+
+    def write_inventory(self, path=None):
+        """An Ansible inventory (JSON is YAML) for the environment, 0600."""
+        document = {"all": {"children": {"institutional_vault": {"hosts": {"iv_lab": self.host_vars()}}}}}
+        path = path or self.inventory
+        fd = os.open(path + ".partial", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(document, handle, indent=2)
+        os.replace(path + ".partial", path)
+        return path
+
+
+def serve(argv=None):
+    """``iv_lab.py serve --dir DIR [--provider aws|azure]``: up until SIGTERM; DIR/lab.json says it is ready."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["serve"])
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("--provider", choices=["aws", "azure"], default="aws")
+    args = parser.parse_args(argv)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    lab = IVLab(args.dir, provider=args.provider)
+    started = time.monotonic()
+    lab.start()
+    ready = os.path.join(lab.directory, "lab.json")
+    with open(ready + ".partial", "w") as handle:
+        json.dump({"pid": os.getpid(), "inventory": lab.inventory, "kubeconfig": lab.api.kubeconfig,
+                   "namespace": lab.namespace, "seconds_to_ready": round(time.monotonic() - started, 1)}, handle)
+    os.replace(ready + ".partial", ready)
+    print("IV lab up in %.1fs: inventory %s" % (time.monotonic() - started, lab.inventory), flush=True)
+    stopping.wait()
+    lab.stop()
+    os.unlink(ready)
+    print("IV lab down", flush=True)
+
+
+if __name__ == "__main__":
+    serve()
