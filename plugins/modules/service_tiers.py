@@ -36,6 +36,7 @@ attributes:
     details:
       - Reads the workloads and their pods and returns the plan; nothing is annotated, scaled or written.
   idempotent:
+    description: Whether running the module twice with the same arguments changes nothing the second time.
     support: full
     details:
       - A stop of stopped tiers, or a start of tiers already at their counts and Ready, changes nothing.
@@ -188,6 +189,7 @@ from ansible_collections.vaultops.recovery.plugins.module_utils.common.vaultops_
 from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import service_runner
 from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import service_tiers
 from ansible_collections.vaultops.recovery.plugins.module_utils.k8s import connection as k8s_connection
+from ansible_collections.vaultops.recovery.plugins.module_utils.k8s.workloads import Workloads
 
 
 def argument_spec():
@@ -209,7 +211,6 @@ def run(module):
     p = module.params
     module.require_library("kubernetes", k8s_connection.HAS_KUBERNETES, k8s_connection.KUBERNETES_IMPORT_ERROR)
     tiers = service_tiers.check_tiers(p["tiers"] or service_tiers.SEED_STOP_TIERS, p["namespace"])
-    from ansible_collections.vaultops.recovery.plugins.module_utils.k8s.workloads import Workloads
     connection = k8s_connection.K8sConnection(p)
     workloads = Workloads(connection)
     server_tag = hashlib.sha256(connection.server.encode("utf-8")).hexdigest()[:8]

@@ -485,7 +485,7 @@ def _probe(probe, port, env):
             with socket.create_connection(("127.0.0.1", port), timeout=timeout):
                 return True
         if "exec" in probe:
-            return subprocess.run(probe["exec"].get("command") or ["false"], env=env, timeout=timeout,
+            return subprocess.run(probe["exec"].get("command") or ["false"], env=env, timeout=timeout, check=False,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
     except (OSError, ssl.SSLError, http.client.HTTPException, subprocess.SubprocessError):
         return False
@@ -730,7 +730,7 @@ class KubeApiServer(object):
         kind = obj.get("kind")
         meta = obj.setdefault("metadata", {})
         if not meta.get("name") and meta.get("generateName"):
-            meta["name"] = meta["generateName"] + "".join(random.choice(SUFFIX_ALPHABET) for _ in range(5))
+            meta["name"] = meta["generateName"] + "".join(random.choice(SUFFIX_ALPHABET) for _letter in range(5))
         if not meta.get("name"):
             raise ApiError(422, "Invalid", "%s is invalid: metadata.name: Required value: name or generateName is required" % kind)
         namespaced = RESOURCES[KINDS[kind]][1]
@@ -1187,9 +1187,9 @@ class KubeApiServer(object):
         live = [p for p in self._owned_pods(dep) if not p["metadata"].get("deletionTimestamp")]
         new = [p for p in live if p["metadata"]["labels"].get("pod-template-hash") == template_hash]
         old = [p for p in live if p not in new]
-        for _ in range(want - len(new)):
+        for _missing in range(want - len(new)):
             while True:
-                pod_name = "%s-%s-%s" % (name, template_hash, "".join(random.choice(SUFFIX_ALPHABET) for _ in range(5)))
+                pod_name = "%s-%s-%s" % (name, template_hash, "".join(random.choice(SUFFIX_ALPHABET) for _letter in range(5)))
                 if ("Pod", dep["metadata"]["namespace"], pod_name) not in self._store:
                     break
             self._new_pod(dep, pod_name, {"pod-template-hash": template_hash})
@@ -1199,7 +1199,7 @@ class KubeApiServer(object):
                 self._mark_deleted(pod)
         ready_new = sum(1 for p in new if self._pod_ready(p))
         keep_old = max(0, want - ready_new)   # a rollout: old pods go as new ones become Ready
-        for pod in sorted(old, key=lambda p: self._pod_ready(p))[:max(0, len(old) - keep_old)]:
+        for pod in sorted(old, key=self._pod_ready)[:max(0, len(old) - keep_old)]:
             self._mark_deleted(pod)
 
     def _reconcile_statefulset(self, sts):

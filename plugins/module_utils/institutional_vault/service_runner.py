@@ -23,11 +23,6 @@ from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_va
 RUN_STATE_FORMAT = 1
 
 
-def run_state_name(namespace):
-    """The run-state file of one environment's services (one file per namespace and cluster)."""
-    return "services-%s.json" % namespace
-
-
 def load_run_state(path):
     """The run-state file's content, {} when there is none; a file that is not ours is refused, not ignored."""
     import json

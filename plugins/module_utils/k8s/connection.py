@@ -46,7 +46,7 @@ def k8s_argument_spec():
         "context": dict(type="str", fallback=(_env, ["K8S_AUTH_CONTEXT"])),
         "host": dict(type="str", fallback=(_env, ["K8S_AUTH_HOST"])),
         "api_key": dict(type="str", no_log=True, fallback=(_env, ["K8S_AUTH_API_KEY"])),
-        "validate_certs": dict(type="bool", aliases=["verify_ssl"], fallback=(_env_bool, ["K8S_AUTH_VERIFY_SSL"])),
+        "validate_certs": dict(type="bool", aliases=["verify_ssl"], fallback=(_env, ["K8S_AUTH_VERIFY_SSL"])),
         "ca_cert": dict(type="path", aliases=["ssl_ca_cert"], fallback=(_env, ["K8S_AUTH_SSL_CA_CERT"])),
     }
 
@@ -58,8 +58,24 @@ def _env(name):
     return os.environ[name]
 
 
-def _env_bool(name):
-    return _env(name).strip().lower() in ("1", "true", "yes", "on")
+class _KeepOverrides(object):
+    """A refresh hook that runs the kubeconfig loader's, then puts the explicit options back (the loader installs
+    a new hook of its own on every refresh, so this one takes it and stays in front)."""
+
+    def __init__(self, refresh, overrides):
+        self.refresh, self.overrides = refresh, overrides
+
+    def __call__(self, configuration):
+        self.refresh(configuration)
+        if configuration.refresh_api_key_hook is not self:
+            self.refresh = configuration.refresh_api_key_hook or self.refresh
+            configuration.refresh_api_key_hook = self
+        _apply(configuration, self.overrides)
+
+
+def _apply(configuration, overrides):
+    for name, value in overrides.items():
+        setattr(configuration, name, dict(value) if isinstance(value, dict) else value)
 
 
 def _status_message(exc):
@@ -96,18 +112,21 @@ class K8sConnection(object):
                         " (context %s)" % params["context"] if params.get("context") else "", exc),
                     fix="give kubeconfig the cluster's kubeconfig file and context one of its contexts"
                         " (kubectl config get-contexts), or give host and api_key.")
-        if params.get("host") or params.get("api_key"):
-            # the kubeconfig loader re-applies the file's server and token before every request; an explicit
-            # host or api_key must win, as in kubernetes.core
-            configuration.refresh_api_key_hook = None
+        overrides = {}
         if params.get("host"):
-            configuration.host = params["host"]
+            overrides["host"] = params["host"]
         if params.get("api_key"):
-            configuration.api_key = {"authorization": "Bearer %s" % params["api_key"]}
+            overrides["api_key"] = {"authorization": "Bearer %s" % params["api_key"]}
         if params.get("validate_certs") is not None:
-            configuration.verify_ssl = params["validate_certs"]
+            overrides["verify_ssl"] = params["validate_certs"]
         if params.get("ca_cert"):
-            configuration.ssl_ca_cert = params["ca_cert"]
+            overrides["ssl_ca_cert"] = params["ca_cert"]
+        _apply(configuration, overrides)
+        kubeconfig_refresh = configuration.refresh_api_key_hook
+        if kubeconfig_refresh is not None and overrides:
+            # the kubeconfig loader re-applies the file's server, token and TLS settings before every request (to
+            # renew an exec or OIDC token); the options given explicitly must still win afterwards
+            configuration.refresh_api_key_hook = _KeepOverrides(kubeconfig_refresh, overrides)
         # one retry: a refused connection fails in a second, not after urllib3's default three
         configuration.retries = 1
         self.server = configuration.host
@@ -132,6 +151,12 @@ class K8sConnection(object):
                                  status=exc.status)
         reason = getattr(exc, "reason", None) or exc
         text = "%s" % reason
+        if isinstance(exc, urllib3.exceptions.ReadTimeoutError) or isinstance(reason, urllib3.exceptions.ReadTimeoutError):
+            return RecoveryError(
+                "%s: %s accepted the connection but did not answer within %d seconds." % (
+                    action, where, REQUEST_TIMEOUT[1]),
+                fix="the API server is overloaded or a proxy holds the request; check it (kubectl get --raw /readyz)"
+                    " and run again.")
         if "CERTIFICATE_VERIFY_FAILED" in text or isinstance(reason, urllib3.exceptions.SSLError):
             return RecoveryError(
                 "%s: the TLS certificate of %s could not be verified (%s)." % (action, where, text),

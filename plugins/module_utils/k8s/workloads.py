@@ -10,7 +10,11 @@ absent zero counters), which is what the pure rules in institutional_vault/ are 
 import json
 
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
-from ansible_collections.vaultops.recovery.plugins.module_utils.k8s.connection import k8s_client
+
+try:
+    from kubernetes import client as k8s_client
+except ImportError:
+    k8s_client = None  # modules check connection.HAS_KUBERNETES first and fail with missing_required_lib
 
 _APPS = {"Deployment": "deployment", "StatefulSet": "stateful_set"}
 

@@ -208,8 +208,8 @@ def test_stop_waits_for_each_tier_then_start_restores_the_exact_counts(lab, tmp_
 
 
 def test_a_policy_node_with_a_changed_emp_stops_the_start_and_a_rerun_finishes(lab, tmp_path, transcripts):
-    rc, output, _ = run_role(lab, tmp_path, transcripts, "stopped", name="stop")
-    assert rc == 0, output[-3000:]
+    rc, output, stopped = run_role(lab, tmp_path, transcripts, "stopped", name="stop")
+    assert rc == 0 and stopped["status"] == "stopped", output[-3000:]
     lab.set_emp("policy-node1", "planted-EMP-changed-by-mistake-11aa")
     PLANTED.append("planted-EMP-changed-by-mistake-11aa")
     rc, output, failed = run_role(lab, tmp_path, transcripts, "started", name="start-bad-emp",

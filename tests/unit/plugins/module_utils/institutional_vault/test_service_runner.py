@@ -75,7 +75,8 @@ def tiers():
     return st.check_tiers(st.SEED_STOP_TIERS, "ns")
 
 
-def run(cluster, clock, action, path, options=OPTIONS):
+def run(cluster, clock, action, path, options=None):
+    options = options or OPTIONS
     objects, pods = sr.read_cluster(cluster, tiers())
     run_state = sr.load_run_state(path)
     if action == "stop":

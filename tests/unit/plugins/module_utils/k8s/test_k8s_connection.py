@@ -104,8 +104,8 @@ def test_explicit_host_and_api_key_win_over_the_kubeconfig_refresh_hook(api, tmp
     path = kubeconfig_copy(api, tmp_path / "kc", token="kubeconfig-token", server="https://kubeconfig.example:6443")
     connection = K8sConnection(dict(kubeconfig=path, host="https://explicit.example:6443", api_key="explicit-token"))
     configuration = connection.api_client.configuration
-    assert configuration.refresh_api_key_hook is None
-    # what the client does before every request: without the rule the hook puts the kubeconfig's back
+    # what the client does before every request (the kubeconfig loader's refresh): the explicit values stay
+    configuration.refresh_api_key_hook(configuration)
     assert configuration.get_api_key_with_prefix("authorization") == "Bearer explicit-token"
     assert configuration.auth_settings()["BearerToken"]["value"] == "Bearer explicit-token"
     assert configuration.host == "https://explicit.example:6443"
@@ -306,7 +306,10 @@ def test_the_fallback_functions_read_the_environment(monkeypatch):
     function, args = spec["validate_certs"]["fallback"]
     for text, value in (("no", False), ("false", False), ("0", False), ("yes", True), ("True", True), ("1", True)):
         monkeypatch.setenv("K8S_AUTH_VERIFY_SSL", text)
-        assert function(*args) is value
+        assert ArgumentSpecValidator(k8s_argument_spec()).validate({}).validated_parameters["validate_certs"] is value
+    monkeypatch.setenv("K8S_AUTH_VERIFY_SSL", "ture")  # a typo is refused, never read as "do not verify"
+    assert function(*args) == "ture"
+    assert "validate_certs" in " ".join(ArgumentSpecValidator(k8s_argument_spec()).validate({}).error_messages)
     monkeypatch.setenv("K8S_AUTH_API_KEY", "")
     with pytest.raises(AnsibleFallbackNotFound):  # an empty variable is no value
         spec["api_key"]["fallback"][0](*spec["api_key"]["fallback"][1])
