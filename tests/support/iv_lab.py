@@ -75,13 +75,15 @@ class IVLab(object):
     # secret store -----------------------------------------------------------------------------------------
     def _start_store(self):
         if self.provider == "aws":
-            self.store = MotoServer().start()
+            self.store = MotoServer()
+            self.store.start()
             import boto3
             self._secrets = boto3.client("secretsmanager", endpoint_url=self.store.url, region_name=REGION,
                                          aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
         else:
             from support.azure_key_vault import KeyVaultStandIn
-            self.store = KeyVaultStandIn(os.path.join(self.directory, "key-vault")).start()
+            self.store = KeyVaultStandIn(os.path.join(self.directory, "key-vault"))
+            self.store.start()
 
     def put_secret(self, name, value):
         """Create or update a secret in the environment's store (a new version each time, as the clouds do)."""
@@ -165,8 +167,12 @@ class IVLab(object):
     def start(self, timeout=120):
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
         try:
-            self.source = TempCluster().start()  # postgres must reach it: not under the 0700 lab dir
-            self.target = TempCluster().start()  # postgres must reach it: not under the 0700 lab dir
+            # each part is assigned before it starts, so stop() also cleans up one a signal interrupted
+            # (lab/iv-up.sh's timeout, lab/iv-down.sh while starting)
+            self.source = TempCluster()  # postgres must reach it: not under the 0700 lab dir
+            self.source.start()
+            self.target = TempCluster()  # postgres must reach it: not under the 0700 lab dir
+            self.target.start()
             iv_database.seed(self.source, EMPS, accounts=self.accounts, app_password=APP_PASSWORD)
             iv_database.seed(self.target, {}, accounts=0, app_password=APP_PASSWORD)
             self._start_store()
@@ -174,7 +180,8 @@ class IVLab(object):
                 self.put_db_info(service, self.source)
             for node in NODES:
                 self.set_emp(node, EMPS[node])
-            self.api = KubeApiServer(os.path.join(self.directory, "kube"), token=TOKEN).start()
+            self.api = KubeApiServer(os.path.join(self.directory, "kube"), token=TOKEN)
+            self.api.start()
             for obj in self.objects():
                 self.api.apply(obj)
             self.wait_settled(timeout)
@@ -226,30 +233,57 @@ class IVLab(object):
         return path
 
 
+class _Stop(BaseException):
+    """SIGTERM/SIGINT while the lab is still coming up: start() stops what it started and re-raises."""
+
+
 def serve(argv=None):
-    """``iv_lab.py serve --dir DIR [--provider aws|azure]``: up until SIGTERM; DIR/lab.json says it is ready."""
+    """``iv_lab.py serve --dir DIR [--provider aws|azure]``: up until SIGTERM; DIR/lab.json says it is ready.
+
+    lab.json: pid, inventory, kubeconfig, namespace, provider, seconds_to_ready, and the two clusters' data
+    directories (``clusters``; lab/iv-down.sh checks their postmasters are gone). A SIGTERM before ready stops
+    whatever was already started (no lab.json is written); after ready it stops the lab and removes lab.json.
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["serve"])
     parser.add_argument("--dir", required=True)
     parser.add_argument("--provider", choices=["aws", "azure"], default="aws")
     args = parser.parse_args(argv)
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+
+    def early(signum, _frame):
+        raise _Stop(signum)
+    signal.signal(signal.SIGTERM, early)
+    signal.signal(signal.SIGINT, early)
     lab = IVLab(args.dir, provider=args.provider)
     started = time.monotonic()
-    lab.start()
+    try:
+        lab.start()
+        signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+        signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    except _Stop as stop:
+        lab.stop()   # start() already stopped its parts when the signal came inside it; stop() is idempotent
+        print("IV lab: signal %s before it was ready; stopped what had started" % stop.args[0], flush=True)
+        return 1
     ready = os.path.join(lab.directory, "lab.json")
-    with open(ready + ".partial", "w") as handle:
-        json.dump({"pid": os.getpid(), "inventory": lab.inventory, "kubeconfig": lab.api.kubeconfig,
-                   "namespace": lab.namespace, "seconds_to_ready": round(time.monotonic() - started, 1)}, handle)
-    os.replace(ready + ".partial", ready)
-    print("IV lab up in %.1fs: inventory %s" % (time.monotonic() - started, lab.inventory), flush=True)
-    stopping.wait()
-    lab.stop()
-    os.unlink(ready)
+    try:
+        with open(ready + ".partial", "w") as handle:
+            json.dump({"pid": os.getpid(), "inventory": lab.inventory, "kubeconfig": lab.api.kubeconfig,
+                       "namespace": lab.namespace, "provider": lab.provider,
+                       "seconds_to_ready": round(time.monotonic() - started, 1),
+                       "clusters": [lab.source.datadir, lab.target.datadir]}, handle)
+        os.replace(ready + ".partial", ready)
+        print("IV lab (%s) up in %.1fs: inventory %s" % (lab.provider, time.monotonic() - started, lab.inventory),
+              flush=True)
+        stopping.wait()
+    finally:
+        lab.stop()
+        for path in (ready, ready + ".partial"):
+            if os.path.exists(path):
+                os.unlink(path)
     print("IV lab down", flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    serve()
+    sys.exit(serve())
