@@ -14,7 +14,7 @@ from support.pg_cluster import TempCluster  # noqa: E402
 
 COLLECTIONS_ROOT = install_import_path()
 # CI: a skip is a failure (tests/support/skip_guard.py)
-pytest_plugins = ["support.skip_guard"]
+pytest_plugins = ["support.skip_guard", "support.kube_fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -100,7 +100,6 @@ class TierRun(object):
         return error
 
     def _wait(self, tier, probe, timeout):
-        started = self.clock()
         try:
             wait_until(probe, "tier %s" % tier["name"], timeout, self.options["timeout_option"],
                        self.options["poll_interval"], clock=self.clock, sleep=self.sleep)
@@ -109,45 +108,59 @@ class TierRun(object):
                 raise
             down, _partly = service_tiers.tiers_down(self.plan["action"], self.plan["order"], tier["name"])
             raise self._fail(tier, probe, exc, down)
-        return round(self.clock() - started, 3)
+
+    def _interrupted(self, tier, exc):
+        """An API failure while changing or watching tier (a 403 on scale, the server gone): what it left."""
+        down, _partly = service_tiers.tiers_down(self.plan["action"], self.plan["order"], tier["name"])
+        self._write_state(last_action=self.plan["action"], completed=False, failed_tier=tier["name"])
+        facts = dict(exc.facts, changed=self.changed, failed_tier=tier["name"], tiers_down=down,
+                     tier_seconds=self.tier_seconds, run_state_path=self.run_state_path)
+        return RecoveryError(
+            "%s The %s stopped at tier %s; tiers down: %s. Run it again once the cause is fixed: it continues at"
+            " tier %s." % (exc.message, self.plan["action"], tier["name"], ", ".join(down) or "none", tier["name"]),
+            fix=exc.fix, **facts)
+
+    def _run_tiers(self, change_tier, probe_class, timeout):
+        """Each tier not yet done: change_tier(tier), then wait on its pods with probe_class before the next."""
+        for tier in self.plan["tiers"]:
+            if tier["done"]:
+                self.tier_seconds.append({"tier": tier["name"], "seconds": 0.0, "skipped": True})
+                continue
+            started = self.clock()
+            try:
+                change_tier(tier)
+                self._wait(tier, probe_class(tier["name"], tier["workloads"], self.workloads.pods), timeout)
+            except RecoveryError as exc:
+                if "failed_tier" in exc.facts:
+                    raise
+                raise self._interrupted(tier, exc)
+            self.tier_seconds.append({"tier": tier["name"], "seconds": round(self.clock() - started, 3),
+                                      "skipped": False})
+
+    def _stop_tier(self, tier):
+        for row in tier["workloads"]:
+            if row["annotate"]:
+                self.workloads.annotate(row, self.plan["annotation_key"], str(row["recorded_replicas"]))
+                self.changed = True
+            if row["current_replicas"] != 0:
+                self.workloads.scale(row, 0)
+                self.changed = True
+
+    def _start_tier(self, tier):
+        for row in tier["workloads"]:
+            if row["current_replicas"] != row["target_replicas"]:
+                self.workloads.scale(row, row["target_replicas"])
+                self.changed = True
 
     def stop(self):
         recorded = service_tiers.recorded_replicas(self.plan)
         # the counts reach the controller's file before the first workload is touched
         self._write_state(recorded=dict(self.run_state.get("recorded") or {}, **recorded), last_action="stop",
                           completed=False, failed_tier=None)
-        key = self.plan["annotation_key"]
-        for tier in self.plan["tiers"]:
-            if tier["done"]:
-                self.tier_seconds.append({"tier": tier["name"], "seconds": 0.0, "skipped": True})
-                continue
-            started = self.clock()
-            for row in tier["workloads"]:
-                if row["annotate"]:
-                    self.workloads.annotate(row, key, str(row["recorded_replicas"]))
-                    self.changed = True
-                if row["current_replicas"] != 0:
-                    self.workloads.scale(row, 0)
-                    self.changed = True
-            probe = pod_readiness.PodsGoneProbe(tier["name"], tier["workloads"], self.workloads.pods)
-            self._wait(tier, probe, self.options["stop_timeout"])
-            self.tier_seconds.append({"tier": tier["name"], "seconds": round(self.clock() - started, 3),
-                                      "skipped": False})
+        self._run_tiers(self._stop_tier, pod_readiness.PodsGoneProbe, self.options["stop_timeout"])
         self._write_state(last_action="stop", completed=True, failed_tier=None)
 
     def start(self):
         self._write_state(last_action="start", completed=False, failed_tier=None)
-        for tier in self.plan["tiers"]:
-            if tier["done"]:
-                self.tier_seconds.append({"tier": tier["name"], "seconds": 0.0, "skipped": True})
-                continue
-            started = self.clock()
-            for row in tier["workloads"]:
-                if row["current_replicas"] != row["target_replicas"]:
-                    self.workloads.scale(row, row["target_replicas"])
-                    self.changed = True
-            probe = pod_readiness.PodsReadyProbe(tier["name"], tier["workloads"], self.workloads.pods)
-            self._wait(tier, probe, self.options["start_timeout"])
-            self.tier_seconds.append({"tier": tier["name"], "seconds": round(self.clock() - started, 3),
-                                      "skipped": False})
+        self._run_tiers(self._start_tier, pod_readiness.PodsReadyProbe, self.options["start_timeout"])
         self._write_state(last_action="start", completed=True, failed_tier=None)

@@ -18,20 +18,13 @@ import pytest
 
 from support.iv_lab import NAME_LABEL, NODES, PLANTED, WORKLOADS
 from support.kube_apiserver import PID_ANNOTATION
+from support.polling import process_alive
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 UP = os.path.join(REPO, "lab", "iv-up.sh")
 DOWN = os.path.join(REPO, "lab", "iv-down.sh")
 
 Run = collections.namedtuple("Run", "returncode stdout stderr")
-
-
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +107,8 @@ def test_up_reuse_down(lab_run):
     down = lab_run["down"]
     assert down.returncode == 0, down.stderr
     assert "the IV lab is down" in down.stderr
-    assert not alive(lab["pid"])
-    assert [name for name, pid in sorted(pids.items()) if alive(pid)] == []
+    assert not process_alive(lab["pid"])
+    assert [name for name, pid in sorted(pids.items()) if process_alive(pid)] == []
     assert not os.path.exists(os.path.join(lab_run["dir"], "lab.json"))
     assert all(not os.path.exists(datadir) for datadir in lab["clusters"])
 

@@ -27,6 +27,7 @@ from support.db_info_planted import emp, password
 from support.iv_database import NODES, account_count, db_info, decrypt_share, encrypt_share, seed
 from support.moto_server import ACCESS_KEY, REGION, SECRET_KEY, MotoServer
 from support.pg_cluster import TempCluster, free_port
+from support.polling import wait_for
 
 SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                       "support", "iv_service.py")
@@ -36,17 +37,6 @@ EMPS = dict((node, emp(node)) for node in NODES)
 CHANGED_EMP = "planted-EMP-policy-node1-CHANGED-3e51aa"
 ACCOUNTS = 23
 ENVIRONMENT = "lab"
-
-
-def wait_until(condition, timeout, what, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %g s waiting for %s" % (timeout, what))
-        time.sleep(interval)
 
 
 def get(port, path):
@@ -185,7 +175,7 @@ def test_wallet_health_accounts_and_database_down(moto, secrets, pods):
         seed(own, {}, accounts=7, app_password=APP_PASSWORD, app_user=APP_USER)
         secrets("wallet-t", "wallet", "db-info", app_db_info(own))
         wallet = pods("wallet", aws_env(moto, "wallet-t", LAB_SHUTDOWN_SECONDS="1"))
-        wait_until(wallet.ready, 15, "wallet ready")
+        wait_for(wallet.ready, 15, "wallet ready")
         assert get(wallet.port, "/health") == (200, {"status": "ok", "database": "up"})
         status, body = get(wallet.port, "/api/v2/accounts")
         assert status == 200 and body["total"] == 7 and len(body["accounts"]) == 7
@@ -200,7 +190,7 @@ def test_wallet_health_accounts_and_database_down(moto, secrets, pods):
         assert "does not answer" in wallet.output()
 
         wallet.process.send_signal(signal.SIGTERM)
-        wait_until(lambda: get(wallet.port, "/ready")[1].get("reason") == "shutting down", 0.9, "not ready")
+        wait_for(lambda: get(wallet.port, "/ready")[1].get("reason") == "shutting down", 0.9, "not ready")
         assert wallet.process.wait(timeout=10) == 0
         assert "received SIGTERM" in wallet.output() and "stopped" in wallet.output()
     finally:
@@ -211,7 +201,7 @@ def test_policy_node_with_its_emp_becomes_ready(cluster, moto, secrets, pods):
     secrets("pn-ok", "policy-node0", "db-info", app_db_info(cluster))
     secrets("pn-ok", "policy-node0", "encryptor-master-password", EMPS["policy-node0"])
     node = pods("policy-node0", aws_env(moto, "pn-ok"))
-    wait_until(node.ready, 15, "policy-node0 ready")
+    wait_for(node.ready, 15, "policy-node0 ready")
     assert "key share decrypted" in node.output()
     assert get(node.port, "/health")[0] == 200
 
@@ -220,7 +210,7 @@ def test_policy_node_with_a_changed_emp_never_becomes_ready(cluster, moto, secre
     secrets("pn-bad", "policy-node1", "db-info", app_db_info(cluster))
     emp_name = secrets("pn-bad", "policy-node1", "encryptor-master-password", CHANGED_EMP)
     node = pods("policy-node1", aws_env(moto, "pn-bad"))
-    wait_until(lambda: "cannot decrypt" in node.output(), 15, "the decryption failure in the log")
+    wait_for(lambda: "cannot decrypt" in node.output(), 15, "the decryption failure in the log")
     line = [x for x in node.output().splitlines() if "cannot decrypt" in x][0]
     assert ("policy-node1: cannot decrypt key share with the Encryptor Master Password from %s: authentication tag"
             " mismatch (wrong or changed EMP)" % emp_name) in line
@@ -232,29 +222,29 @@ def test_policy_node_with_a_changed_emp_never_becomes_ready(cluster, moto, secre
 
 def test_policy_node_waits_for_its_secret(cluster, moto, secrets, pods):
     node = pods("policy-node2", aws_env(moto, "pn-late"))
-    wait_until(lambda: "cannot read secret lab.pn-late.policy-node2.db-info" in node.output(), 15, "the missing secret")
+    wait_for(lambda: "cannot read secret lab.pn-late.policy-node2.db-info" in node.output(), 15, "the missing secret")
     assert get(node.port, "/ready")[0] == 503
     secrets("pn-late", "policy-node2", "db-info", app_db_info(cluster))
     secrets("pn-late", "policy-node2", "encryptor-master-password", EMPS["policy-node2"])
-    wait_until(node.ready, 15, "policy-node2 ready once its secrets exist")
+    wait_for(node.ready, 15, "policy-node2 ready once its secrets exist")
 
 
 def test_orchestrator_becomes_ready_and_has_no_accounts_api(cluster, moto, secrets, pods):
     secrets("orch", "orchestrator", "db-info", app_db_info(cluster))
     orchestrator = pods("orchestrator", aws_env(moto, "orch"))
-    wait_until(orchestrator.ready, 15, "orchestrator ready")
+    wait_for(orchestrator.ready, 15, "orchestrator ready")
     assert get(orchestrator.port, "/health") == (200, {"status": "ok", "database": "up"})
     assert get(orchestrator.port, "/api/v2/accounts")[0] == 404
 
 
 def test_nats_ready_on_tcp_and_graceful_shutdown(pods):
     nats = pods("nats", {"LAB_SHUTDOWN_SECONDS": "1"})
-    wait_until(lambda: tcp_open(nats.port), 10, "nats port open")
+    wait_for(lambda: tcp_open(nats.port), 10, "nats port open")
     with socket.create_connection(("127.0.0.1", nats.port), timeout=2) as conn:
         assert conn.makefile("rb").readline().startswith(b"INFO {")
     started = time.monotonic()
     nats.process.send_signal(signal.SIGTERM)
-    wait_until(lambda: not tcp_open(nats.port), 0.9, "nats port closed during its shutdown", interval=0.05)
+    wait_for(lambda: not tcp_open(nats.port), 0.9, "nats port closed during its shutdown", interval=0.05)
     assert nats.process.poll() is None
     assert nats.process.wait(timeout=10) == 0
     assert time.monotonic() - started >= 1.0
@@ -270,7 +260,7 @@ def test_wallet_reads_its_db_info_from_key_vault(cluster, pods, tmp_path):
             AZURE_TENANT_ID=azure_https.TENANT_ID, AZURE_CLIENT_ID=azure_https.CLIENT_ID,
             AZURE_CLIENT_SECRET=azure_https.CLIENT_SECRET, IV_AZURE_AUTHORITY_HOST=vault.server.authority_host,
             IV_CA_BUNDLE=vault.server.ca_bundle))
-        wait_until(wallet.ready, 20, "wallet ready with Key Vault")
+        wait_for(wallet.ready, 20, "wallet ready with Key Vault")
         assert get(wallet.port, "/api/v2/accounts")[1]["total"] == ACCOUNTS
         assert "from secret lab-kv-t-wallet-db-info" in wallet.output()
         assert azure_https.CLIENT_SECRET not in wallet.output()

@@ -20,6 +20,7 @@ import urllib.request
 import pytest
 
 from support.kube_apiserver import KubeApiServer
+from support.polling import process_alive, wait_for
 
 NS = "lab"
 
@@ -57,26 +58,6 @@ server = http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])),
 print("serving %s/%s on port %s" % (os.environ["POD_NAMESPACE"], os.environ["POD_NAME"], os.environ["PORT"]), flush=True)
 server.serve_forever()
 '''
-
-
-def wait_until(condition, timeout=20, what="the condition"):
-    """Poll ``condition`` until it returns something true; its value. Fails at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
-        time.sleep(0.05)  # the polling interval
-
-
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def pid_of(pod):
@@ -119,14 +100,14 @@ def api(tmp_path):
         if "lab.vaultops.io/pid" in pod["metadata"].get("annotations", {}):
             seen.add(pid_of(pod))
     server.stop()
-    assert [pid for pid in seen if alive(pid)] == []
+    assert [pid for pid in seen if process_alive(pid)] == []
 
 
 def settled_pods(api, name, count, timeout=20):
     def check():
         pods = api.pods(NS, "app=" + name)
         return pods if len(pods) == count and all(ready(p) and not p["metadata"].get("deletionTimestamp") for p in pods) else None
-    pods = wait_until(check, timeout, "exactly %d Ready %s pods" % (count, name))
+    pods = wait_for(check, timeout, "exactly %d Ready %s pods" % (count, name))
     api.seen_pids.update(pid_of(p) for p in pods)
     return pods
 
@@ -181,7 +162,7 @@ def test_kubernetes_python_client(api, program, tmp_path):
         current = apps.read_namespaced_deployment("web", NS)
         return (current.status.observed_generation == current.metadata.generation == 2
                 and current.status.available_replicas == 2 and current)
-    assert wait_until(scaled, what="the Deployment at 2 available replicas").status.updated_replicas == 2
+    assert wait_for(scaled, what="the Deployment at 2 available replicas").status.updated_replicas == 2
     assert apps.read_namespaced_deployment_scale("web", NS).status.replicas == 2
 
     dynamic = DynamicClient(api_client, cache_file=str(tmp_path / "discovery.json"))
@@ -273,11 +254,11 @@ def test_kubectl(api, program, kubectl):
     assert "serving %s/%s" % (NS, pods[0]["metadata"]["name"]) in kubectl("logs", "-n", NS, pods[0]["metadata"]["name"])
     victim = pods[0]["metadata"]["name"]
     assert 'pod "%s" deleted' % victim in kubectl("delete", "pod", victim, "-n", NS, "--wait=false")
-    replaced = wait_until(lambda: victim not in [p["metadata"]["name"] for p in settled_pods(api, "web", 2, timeout=15)],
+    replaced = wait_for(lambda: victim not in [p["metadata"]["name"] for p in settled_pods(api, "web", 2, timeout=15)],
                           what="the deleted pod replaced")
-    assert replaced and not alive(pid_of(pods[0]))
+    assert replaced and not process_alive(pid_of(pods[0]))
     assert "scaled" in kubectl("scale", "deployment", "web", "-n", NS, "--replicas=0")
-    wait_until(lambda: api.pods(NS) == [], what="the pods gone after kubectl scale --replicas=0")
+    wait_for(lambda: api.pods(NS) == [], what="the pods gone after kubectl scale --replicas=0")
     assert api.get("Deployment", NS, "web")["spec"]["replicas"] == 0
 
 
@@ -297,19 +278,19 @@ def test_scale_to_zero_waits_for_the_processes(api, program):
     def observed(kind, name):
         obj = api.get(kind, NS, name)
         return obj["status"].get("observedGeneration") == obj["metadata"]["generation"] and obj
-    deployment = wait_until(lambda: observed("Deployment", "slow"), what="the Deployment scale observed")
-    statefulset = wait_until(lambda: observed("StatefulSet", "queue"), what="the StatefulSet scale observed")
+    deployment = wait_for(lambda: observed("Deployment", "slow"), what="the Deployment scale observed")
+    statefulset = wait_for(lambda: observed("StatefulSet", "queue"), what="the StatefulSet scale observed")
     terminating = api.pods(NS)
     # A Deployment counts only non-terminating pods (omitempty: the 0 is absent); a StatefulSet counts them all.
     assert "replicas" not in deployment["status"] and "availableReplicas" not in deployment["status"]
     assert statefulset["status"]["replicas"] == 2
     assert len(terminating) == 4 and all(p["metadata"].get("deletionTimestamp") for p in terminating)
     assert all(p["metadata"]["deletionGracePeriodSeconds"] == 10 for p in terminating)
-    assert all(alive(pid) for pid in pids)
+    assert all(process_alive(pid) for pid in pids)
 
-    wait_until(lambda: api.pods(NS) == [], timeout=15, what="the terminating pods gone")
+    wait_for(lambda: api.pods(NS) == [], timeout=15, what="the terminating pods gone")
     assert time.monotonic() - started >= 1.5   # the processes took their SHUTDOWN_SECONDS
-    assert [pid for pid in pids if alive(pid)] == []
+    assert [pid for pid in pids if process_alive(pid)] == []
     assert api.get("StatefulSet", NS, "queue")["status"]["replicas"] == 0
     status, body = http(api, "GET", "/apis/apps/v1/namespaces/%s/deployments/slow/scale" % NS)
     assert status == 200 and body["status"]["replicas"] == 0 and body["spec"]["replicas"] == 0
@@ -322,10 +303,10 @@ def test_stop_leaves_no_process_behind(tmp_path, program):
         server.apply(workload("StatefulSet", "polite", 1, program))
         server.wait_idle(20)
         pids = [pid_of(p) for p in server.pods(NS)]
-        assert len(pids) == 3 and all(alive(pid) for pid in pids)
+        assert len(pids) == 3 and all(process_alive(pid) for pid in pids)
     finally:
         server.stop()
-    assert [pid for pid in pids if alive(pid)] == []
+    assert [pid for pid in pids if process_alive(pid)] == []
 
 
 # 5 ----------------------------------------------------------------------------------------------------------
@@ -347,10 +328,10 @@ def test_restart_readiness_and_logs(api, program, tmp_path):
     assert "running" in status["state"]
     settled_pods(api, "tcp", 1)
 
-    stuck = wait_until(lambda: [p for p in api.pods(NS, "app=stuck") if "running" in
+    stuck = wait_for(lambda: [p for p in api.pods(NS, "app=stuck") if "running" in
                                 p["status"].get("containerStatuses", [{}])[0].get("state", {})], what="the stuck pod running")[0]
     log = stuck["metadata"]["annotations"]["lab.vaultops.io/log"]
-    wait_until(lambda: open(log).read().count("GET /never") >= 3, what="three failed probes")
+    wait_for(lambda: open(log).read().count("GET /never") >= 3, what="three failed probes")
     stuck = api.pods(NS, "app=stuck")[0]
     api.seen_pids.add(pid_of(stuck))
     assert not ready(stuck) and stuck["status"]["containerStatuses"][0]["ready"] is False
@@ -388,10 +369,10 @@ def test_rollout_replaces_a_pod_once_its_successor_is_ready(api, program):
         if len(pods) == 2:
             overlap.append(True)
         return len(pods) == 1 and successors and ready(successors[0]) and successors[0]
-    new = wait_until(replaced, what="the rollout")
+    new = wait_for(replaced, what="the rollout")
     api.seen_pids.add(pid_of(new))
     assert overlap and new["metadata"]["labels"]["pod-template-hash"] != old["metadata"]["labels"]["pod-template-hash"]
-    assert new["metadata"]["annotations"]["restarted"] == "1" and not alive(pid_of(old))
+    assert new["metadata"]["annotations"]["restarted"] == "1" and not process_alive(pid_of(old))
     assert api.wait_idle(10) and api.get("Deployment", NS, "roll")["metadata"]["generation"] == 2
 
 
@@ -443,7 +424,7 @@ def test_http_surface_and_status_errors(api, program):
                  content_type="application/strategic-merge-patch+json")[1]
     assert scale["kind"] == "Scale" and scale["apiVersion"] == "autoscaling/v1"
     assert http(api, "PUT", dpath + "/scale", {"kind": "Scale", "spec": {"replicas": 1}})[1]["spec"]["replicas"] == 1
-    assert wait_until(lambda: api.get("Deployment", NS, "gen")["status"].get("observedGeneration") == 3, what="observed")
+    assert wait_for(lambda: api.get("Deployment", NS, "gen")["status"].get("observedGeneration") == 3, what="observed")
     table = http(api, "GET", "/api/v1/namespaces/%s/pods" % NS,
                  accept="application/json;as=Table;v=v1;g=meta.k8s.io,application/json")[1]
     assert table["kind"] == "Table" and [c["name"] for c in table["columnDefinitions"]][:5] == [
@@ -464,7 +445,7 @@ def test_daemon_mode(tmp_path, program):
     proc = subprocess.Popen([sys.executable, kube_apiserver.__file__, "--dir", str(directory), "--objects", str(objects)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        server = wait_until(lambda: (directory / "server.json").exists() and json.loads((directory / "server.json").read_text()),
+        server = wait_for(lambda: (directory / "server.json").exists() and json.loads((directory / "server.json").read_text()),
                             what="server.json")
         assert server["pid"] == proc.pid and oct((directory / "token").stat().st_mode & 0o777) == "0o600"
         token = (directory / "token").read_text().strip()
@@ -476,12 +457,12 @@ def test_daemon_mode(tmp_path, program):
             with urllib.request.urlopen(request, context=context, timeout=5) as response:
                 items = json.load(response)["items"]
             return [p for p in items if ready(p)]
-        pods = wait_until(running_pods, what="the daemon's pod Ready")
+        pods = wait_for(running_pods, what="the daemon's pod Ready")
         pid = pid_of(pods[0])
-        assert alive(pid)
+        assert process_alive(pid)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=15) == 0, proc.stdout.read()
-        assert not alive(pid)
+        assert not process_alive(pid)
     finally:
         if proc.poll() is None:
             proc.kill()

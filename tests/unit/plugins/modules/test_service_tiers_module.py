@@ -13,38 +13,22 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.vaultops.recovery.plugins.modules import service_tiers
-from support.kube_apiserver import KubeApiServer
 
 KEY = "vaultops.recovery/replicas-before-stop"
-POD_PROGRAM = r'''
-import http.server, os
-server = http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), http.server.BaseHTTPRequestHandler)
-print("serving %s" % os.environ["POD_NAME"], flush=True)
-server.serve_forever()
-'''
 
 
 @pytest.fixture(scope="module")
-def program(tmp_path_factory):
-    path = tmp_path_factory.mktemp("pod") / "pod_program.py"
-    path.write_text(POD_PROGRAM)
-    return str(path)
+def api(kube_api):
+    return kube_api
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    server = KubeApiServer(tmp_path_factory.mktemp("kube")).start()
-    yield server
-    server.stop()
-
-
-def manifest(kind, namespace, name, replicas, program):
+def manifest(kind, namespace, name, replicas, pod_program):
     labels = {"app.kubernetes.io/name": name}
     return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name, "namespace": namespace, "labels": labels},
             "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
                      "template": {"metadata": {"labels": labels},
                                   "spec": {"terminationGracePeriodSeconds": 1, "containers": [
-                                      {"name": name, "image": "lab/%s:1" % name, "command": [sys.executable, program]}]}}}}
+                                      {"name": name, "image": "lab/%s:1" % name, "command": [sys.executable, pod_program]}]}}}}
 
 
 def tiers(*workloads):
@@ -68,9 +52,9 @@ def files_under(directory):
     return sorted(os.path.join(root, name) for root, _dirs, names in os.walk(str(directory)) for name in names)
 
 
-def test_check_mode_returns_the_plan_and_changes_nothing(api, program, tmp_path, capsys):
-    api.apply(manifest("Deployment", "ivcheck", "wallet", 1, program))
-    api.apply(manifest("StatefulSet", "ivcheck", "nats", 0, program))
+def test_check_mode_returns_the_plan_and_changes_nothing(api, pod_program, tmp_path, capsys):
+    api.apply(manifest("Deployment", "ivcheck", "wallet", 1, pod_program))
+    api.apply(manifest("StatefulSet", "ivcheck", "nats", 0, pod_program))
     state_dir = tmp_path / "run-state"
     start = len(api.requests)
     code, out = run_main(api, capsys, state="stopped", namespace="ivcheck", run_state_dir=str(state_dir),
@@ -89,8 +73,8 @@ def test_check_mode_returns_the_plan_and_changes_nothing(api, program, tmp_path,
     assert api.token not in json.dumps(out)
 
 
-def test_the_run_state_path_names_the_namespace_and_the_server(api, program, tmp_path, capsys):
-    api.apply(manifest("Deployment", "ivpath", "wallet", 0, program))
+def test_the_run_state_path_names_the_namespace_and_the_server(api, pod_program, tmp_path, capsys):
+    api.apply(manifest("Deployment", "ivpath", "wallet", 0, pod_program))
     code, out = run_main(api, capsys, state="stopped", namespace="ivpath", run_state_dir=str(tmp_path / "rs"),
                          tiers=tiers(("Deployment", "wallet")), _ansible_check_mode=True)
     assert code == 0, out.get("msg")
@@ -101,8 +85,8 @@ def test_the_run_state_path_names_the_namespace_and_the_server(api, program, tmp
     assert out["changed"] is False and out["plan"]["pending_tiers"] == []  # at 0 already: nothing to stop
 
 
-def test_a_missing_workload_fails_listing_it(api, program, tmp_path, capsys):
-    api.apply(manifest("Deployment", "ivmissing", "wallet", 1, program))
+def test_a_missing_workload_fails_listing_it(api, pod_program, tmp_path, capsys):
+    api.apply(manifest("Deployment", "ivmissing", "wallet", 1, pod_program))
     start = len(api.requests)
     code, out = run_main(api, capsys, state="stopped", namespace="ivmissing", run_state_dir=str(tmp_path / "rs"),
                          tiers=tiers(("Deployment", "wallet"), ("Deployment", "policy-node0"), ("StatefulSet", "nats")))
@@ -125,10 +109,10 @@ def test_a_misspelt_kind_fails_listing_the_problem_before_any_request(api, tmp_p
     assert api.requests[start:] == [] and files_under(tmp_path) == []
 
 
-def test_a_stop_then_a_start_scale_through_the_subresource_and_keep_the_count(api, program, tmp_path, capsys):
+def test_a_stop_then_a_start_scale_through_the_subresource_and_keep_the_count(api, pod_program, tmp_path, capsys):
     ns = "ivrun"
-    api.apply(manifest("Deployment", ns, "wallet", 1, program))
-    api.apply(manifest("StatefulSet", ns, "nats", 1, program))
+    api.apply(manifest("Deployment", ns, "wallet", 1, pod_program))
+    api.apply(manifest("StatefulSet", ns, "nats", 1, pod_program))
     order = tiers(("Deployment", "wallet"), ("StatefulSet", "nats"))
     common = dict(namespace=ns, run_state_dir=str(tmp_path / "rs"), tiers=order, poll_interval=0.1, stop_timeout=20,
                   start_timeout=20)

@@ -188,3 +188,21 @@ def test_a_run_state_file_that_is_not_ours_is_refused(tmp_path):
         sr.load_run_state(str(path))
     assert "cannot be read" in str(caught.value)
     assert sr.load_run_state(str(tmp_path / "missing.json")) == {}
+
+
+def test_an_api_failure_after_a_change_says_changed_and_which_tiers_are_down(setup):
+    clock, cluster, path = setup
+    real_scale = cluster.scale
+
+    def scale(workload, replicas):
+        if workload["name"] == "nats":
+            raise RecoveryError("scale StatefulSet ns/nats to 0: forbidden (403).", fix="grant the verb.", status=403)
+        real_scale(workload, replicas)
+    cluster.scale = scale
+    with pytest.raises(RecoveryError) as caught:
+        run(cluster, clock, "stop", path)
+    facts = caught.value.facts
+    assert facts["changed"] is True and facts["failed_tier"] == "nats" and facts["status"] == 403
+    assert facts["tiers_down"] == ["wallet", "policy-nodes"]
+    assert "tiers down: wallet, policy-nodes" in str(caught.value) and "continues at tier nats" in str(caught.value)
+    assert json.load(open(path))["failed_tier"] == "nats"

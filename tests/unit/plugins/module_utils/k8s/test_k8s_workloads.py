@@ -4,47 +4,20 @@ metadata.annotations, and a pod log that is [] when there is none. Pods are real
 server); no sleep is used as a wait - every wait polls against a deadline."""
 
 import sys
-import time
 
 import pytest
 
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.k8s.connection import K8sConnection
 from ansible_collections.vaultops.recovery.plugins.module_utils.k8s.workloads import Workloads
-from support.kube_apiserver import KubeApiServer
+from support.polling import wait_for
 
 NS = "wl"
-POD_PROGRAM = r'''
-import http.server, os
-server = http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), http.server.BaseHTTPRequestHandler)
-print("serving %s on port %s" % (os.environ["POD_NAME"], os.environ["PORT"]), flush=True)
-server.serve_forever()
-'''
-
-
-def wait_for(condition, timeout=10, what="the condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
-        time.sleep(0.05)  # the polling interval
 
 
 @pytest.fixture(scope="module")
-def program(tmp_path_factory):
-    path = tmp_path_factory.mktemp("pod") / "pod_program.py"
-    path.write_text(POD_PROGRAM)
-    return str(path)
-
-
-@pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    server = KubeApiServer(tmp_path_factory.mktemp("kube")).start()
-    yield server
-    server.stop()
+def api(kube_api):
+    return kube_api
 
 
 @pytest.fixture(scope="module")
@@ -52,14 +25,14 @@ def workloads(api):
     return Workloads(K8sConnection(dict(host=api.url, api_key=api.token, ca_cert=api.ca_cert)))
 
 
-def manifest(kind, name, replicas, program):
+def manifest(kind, name, replicas, pod_program):
     labels = {"app.kubernetes.io/name": name}
     return {"apiVersion": "apps/v1", "kind": kind,
             "metadata": {"name": name, "namespace": NS, "labels": labels, "annotations": {"team": "vault"}},
             "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
                      "template": {"metadata": {"labels": labels},
                                   "spec": {"terminationGracePeriodSeconds": 1, "containers": [
-                                      {"name": name, "image": "lab/%s:1" % name, "command": [sys.executable, program]}]}}}}
+                                      {"name": name, "image": "lab/%s:1" % name, "command": [sys.executable, pod_program]}]}}}}
 
 
 def ref(kind, name):
@@ -70,9 +43,9 @@ def requests_since(api, start):
     return api.requests[start:]
 
 
-def test_read_returns_the_apis_json(api, workloads, program):
-    api.apply(manifest("Deployment", "reader", 0, program))
-    api.apply(manifest("StatefulSet", "reader-sts", 0, program))
+def test_read_returns_the_apis_json(api, workloads, pod_program):
+    api.apply(manifest("Deployment", "reader", 0, pod_program))
+    api.apply(manifest("StatefulSet", "reader-sts", 0, pod_program))
     deployment = workloads.read(ref("Deployment", "reader"))
     assert deployment["kind"] == "Deployment" and deployment["apiVersion"] == "apps/v1"
     assert deployment["metadata"]["name"] == "reader" and deployment["spec"]["replicas"] == 0
@@ -105,9 +78,9 @@ def test_a_401_reading_a_workload_is_an_error_not_none(api):
     assert caught.value.facts["status"] == 401
 
 
-def test_pods_lists_the_selectors_pods_only(api, workloads, program):
-    api.apply(manifest("Deployment", "lister", 2, program))
-    api.apply(manifest("StatefulSet", "lister-sts", 1, program))
+def test_pods_lists_the_selectors_pods_only(api, workloads, pod_program):
+    api.apply(manifest("Deployment", "lister", 2, pod_program))
+    api.apply(manifest("StatefulSet", "lister-sts", 1, pod_program))
     pods = wait_for(lambda: len(workloads.pods(ref("Deployment", "lister"))) == 2
                     and workloads.pods(ref("Deployment", "lister")), what="2 lister pods")
     assert all(p["metadata"]["labels"]["app.kubernetes.io/name"] == "lister" for p in pods)
@@ -117,9 +90,9 @@ def test_pods_lists_the_selectors_pods_only(api, workloads, program):
     assert workloads.pods(ref("Deployment", "nobody-has-this")) == []
 
 
-def test_scale_goes_through_the_scale_subresource(api, workloads, program):
-    api.apply(manifest("StatefulSet", "scaler", 0, program))
-    api.apply(manifest("Deployment", "scaler-dep", 0, program))
+def test_scale_goes_through_the_scale_subresource(api, workloads, pod_program):
+    api.apply(manifest("StatefulSet", "scaler", 0, pod_program))
+    api.apply(manifest("Deployment", "scaler-dep", 0, pod_program))
     before = api.get("StatefulSet", NS, "scaler")
     start = len(api.requests)
     workloads.scale(ref("StatefulSet", "scaler"), 1)
@@ -142,8 +115,8 @@ def test_scale_of_a_missing_workload_fails_with_404(workloads):
     assert caught.value.facts["status"] == 404 and caught.value.message.startswith("scale Deployment %s/ghost to 0" % NS)
 
 
-def test_annotate_changes_only_the_annotations(api, workloads, program):
-    api.apply(manifest("Deployment", "annotated", 0, program))
+def test_annotate_changes_only_the_annotations(api, workloads, pod_program):
+    api.apply(manifest("Deployment", "annotated", 0, pod_program))
     before = api.get("Deployment", NS, "annotated")
     start = len(api.requests)
     workloads.annotate(ref("Deployment", "annotated"), "vaultops.recovery/replicas-before-stop", "3")
@@ -155,8 +128,8 @@ def test_annotate_changes_only_the_annotations(api, workloads, program):
     assert after["metadata"]["resourceVersion"] != before["metadata"]["resourceVersion"]
 
 
-def test_pod_log(api, workloads, program):
-    api.apply(manifest("Deployment", "logger", 1, program))
+def test_pod_log(api, workloads, pod_program):
+    api.apply(manifest("Deployment", "logger", 1, pod_program))
 
     def serving():
         pods = workloads.pods(ref("Deployment", "logger"))
