@@ -7,14 +7,7 @@ import pytest
 
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.tar_safety import (
     find_problems, shown_problems, whole_tree)
-
-
-def member(name, kind=tarfile.REGTYPE, linkname="", mode=0o640):
-    info = tarfile.TarInfo(name)
-    info.type = kind
-    info.linkname = linkname
-    info.mode = mode
-    return info
+from support.tar_members import member
 
 
 def problems_of(*members, **kwargs):

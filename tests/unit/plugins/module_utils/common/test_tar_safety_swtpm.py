@@ -8,14 +8,7 @@ import pytest
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.tar_safety import (
     check_members, link_stays_inside, normalize_name)
-
-
-def member(name, kind=tarfile.REGTYPE, linkname="", mode=0o640):
-    info = tarfile.TarInfo(name)
-    info.type = kind
-    info.linkname = linkname
-    info.mode = mode
-    return info
+from support.tar_members import member
 
 
 @pytest.mark.parametrize("name, expected", [
