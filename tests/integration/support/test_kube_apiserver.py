@@ -255,7 +255,7 @@ def test_kubectl(api, program, kubectl):
     victim = pods[0]["metadata"]["name"]
     assert 'pod "%s" deleted' % victim in kubectl("delete", "pod", victim, "-n", NS, "--wait=false")
     replaced = wait_for(lambda: victim not in [p["metadata"]["name"] for p in settled_pods(api, "web", 2, timeout=15)],
-                          what="the deleted pod replaced")
+                        what="the deleted pod replaced")
     assert replaced and not process_alive(pid_of(pods[0]))
     assert "scaled" in kubectl("scale", "deployment", "web", "-n", NS, "--replicas=0")
     wait_for(lambda: api.pods(NS) == [], what="the pods gone after kubectl scale --replicas=0")
@@ -329,7 +329,7 @@ def test_restart_readiness_and_logs(api, program, tmp_path):
     settled_pods(api, "tcp", 1)
 
     stuck = wait_for(lambda: [p for p in api.pods(NS, "app=stuck") if "running" in
-                                p["status"].get("containerStatuses", [{}])[0].get("state", {})], what="the stuck pod running")[0]
+                              p["status"].get("containerStatuses", [{}])[0].get("state", {})], what="the stuck pod running")[0]
     log = stuck["metadata"]["annotations"]["lab.vaultops.io/log"]
     wait_for(lambda: open(log).read().count("GET /never") >= 3, what="three failed probes")
     stuck = api.pods(NS, "app=stuck")[0]
@@ -446,7 +446,7 @@ def test_daemon_mode(tmp_path, program):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         server = wait_for(lambda: (directory / "server.json").exists() and json.loads((directory / "server.json").read_text()),
-                            what="server.json")
+                          what="server.json")
         assert server["pid"] == proc.pid and oct((directory / "token").stat().st_mode & 0o777) == "0o600"
         token = (directory / "token").read_text().strip()
         context = ssl.create_default_context(cafile=str(directory / "ca.crt"))
