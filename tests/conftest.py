@@ -82,3 +82,12 @@ def ansible(tmp_path):
 @pytest.fixture(scope="session")
 def repo_root():
     return REPO
+
+
+@pytest.fixture(scope="module")
+def moto():
+    """A moto server (S3, Secrets Manager, RDS...) for the test module; support/moto_server.py."""
+    from support.moto_server import MotoServer
+    server = MotoServer().start()
+    yield server
+    server.stop()

@@ -62,6 +62,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import azure_https  # noqa: E402  (the stand-ins' one self-signed certificate maker)
 import iv_database  # noqa: E402  (the key-share crypto lives there)
 
 SERVICES = ("wallet", "orchestrator", "policy-node0", "policy-node1", "policy-node2", "nats")
@@ -372,7 +373,7 @@ class Service(object):
             return context
         directory = tempfile.mkdtemp(prefix="iv-service-tls-")
         try:
-            cert, key = self_signed(directory, self.name)
+            cert, key = azure_https.make_certificate(directory)  # key file 0600, removed below
             context.load_cert_chain(cert, key)
         finally:
             shutil.rmtree(directory, ignore_errors=True)
@@ -458,31 +459,6 @@ class Service(object):
             server.server_close()
         self.log("stopped")
         return 0
-
-
-def self_signed(directory, service):
-    """A throwaway self-signed EC certificate for 127.0.0.1/localhost; returns (cert path, key path)."""
-    import ipaddress
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "iv lab %s" % service)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=7))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                                                        x509.DNSName("localhost")]), critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
-    with open(cert_path, "wb") as handle:
-        handle.write(cert.public_bytes(serialization.Encoding.PEM))
-    with open(key_path, "wb") as handle:
-        handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
-    return cert_path, key_path
 
 
 def main(argv):

@@ -25,7 +25,7 @@ from support import azure_https
 from support.azure_key_vault import KeyVaultStandIn
 from support.db_info_planted import emp, password
 from support.iv_database import NODES, account_count, db_info, decrypt_share, encrypt_share, seed
-from support.moto_server import ACCESS_KEY, REGION, SECRET_KEY, MotoServer
+from support.moto_server import ACCESS_KEY, REGION, SECRET_KEY
 from support.pg_cluster import TempCluster, free_port
 from support.polling import wait_for
 
@@ -88,13 +88,6 @@ class Pod(object):
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-
-
-@pytest.fixture(scope="module")
-def moto():
-    server = MotoServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

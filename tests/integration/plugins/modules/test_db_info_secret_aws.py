@@ -11,16 +11,9 @@ import json
 import pytest
 
 from support.db_info_planted import NEW_HOST, NODES, OLD_HOST, SERVICES, assert_nothing_leaked, db_info_text, emp
-from support.moto_server import ACCESS_KEY, REGION, SECRET_KEY, MotoServer
+from support.moto_server import ACCESS_KEY, REGION, SECRET_KEY
 
 MODULE = "vaultops.recovery.db_info_secret"
-
-
-@pytest.fixture(scope="module")
-def moto():
-    server = MotoServer().start()
-    yield server
-    server.stop()
 
 
 class Store(object):

@@ -11,7 +11,7 @@ import pytest
 
 from support.db_info_planted import NEW_HOST, assert_nothing_leaked
 from support.moto_server import SECRET_KEY
-from test_db_info_secret_aws import MODULE, NAMES, args, moto, store  # noqa: F401  pylint: disable=unused-import
+from test_db_info_secret_aws import MODULE, NAMES, args, store  # noqa: F401  pylint: disable=unused-import
 
 BAD = [
     (dict(db_port=99999), "db_port 99999 is not a TCP port"),

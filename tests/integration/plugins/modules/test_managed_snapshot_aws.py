@@ -16,18 +16,11 @@ import urllib.request
 import boto3
 import pytest
 
-from support.moto_server import ACCESS_KEY, REGION, MotoServer
+from support.moto_server import ACCESS_KEY, REGION
 
 MODULE = "vaultops.recovery.managed_snapshot"
 PLANTED = "planted-RDS-secret-4c1e8a7b90"
 _names = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def moto():
-    server = MotoServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

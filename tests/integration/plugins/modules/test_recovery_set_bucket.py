@@ -18,7 +18,7 @@ from ansible_collections.vaultops.recovery.plugins.module_utils.recovery_set imp
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.atomic_file import write_json_atomic
 from ansible_collections.vaultops.recovery.plugins.module_utils.openpgp.gpg_signature import sign_detached
 from support.gpg_keys import make_key
-from support.moto_server import MotoServer
+
 
 MODULE = "vaultops.recovery.recovery_set"
 PLANTED = "planted-S3-secret-recovery-set-5e81"
@@ -26,13 +26,6 @@ MiB = 1024 * 1024
 SET = "vh1-20261121T101500Z"
 PART = 5 * MiB
 _names = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def moto():
-    server = MotoServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import stat
 
 import pytest
 
-from support.moto_server import ACCESS_KEY, REGION, MotoServer, free_port
+from support.moto_server import ACCESS_KEY, REGION, free_port
 
 MODULE = "vaultops.recovery.s3_bucket_copy"
 PLANTED = "planted-S3-secret-7f3a9c41d2"
@@ -25,13 +25,6 @@ MiB = 1024 * 1024
 
 def sha256(data):
     return hashlib.sha256(data).hexdigest()
-
-
-@pytest.fixture(scope="module")
-def moto():
-    server = MotoServer().start()
-    yield server
-    server.stop()
 
 
 class VaultBucket(object):

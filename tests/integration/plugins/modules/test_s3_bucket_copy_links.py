@@ -12,16 +12,8 @@ import os
 
 import pytest
 
-from support.moto_server import MotoServer
 
 MODULE = "vaultops.recovery.s3_bucket_copy"
-
-
-@pytest.fixture(scope="module")
-def moto():
-    server = MotoServer().start()
-    yield server
-    server.stop()
 
 
 def _rewrite_index(copy, manifest_path, change):
