@@ -12,7 +12,7 @@ import datetime
 
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 
-CONFIRM_OPTION = "confirm_environment"
+CONFIRM_OPTION = "institutional_vault_confirm_environment"
 
 
 def production_confirmed(production, environment, confirmed):

@@ -14,7 +14,7 @@ def test_a_non_production_environment_proceeds_without_confirmation():
 
 def test_production_without_confirmation_only_plans_and_says_how_to_confirm():
     decided = rg.production_confirmed(True, "prod", "")
-    assert decided["proceed"] is False and "-e confirm_environment=prod" in decided["reason"]
+    assert decided["proceed"] is False and "-e institutional_vault_confirm_environment=prod" in decided["reason"]
 
 
 def test_production_confirmed_by_its_own_name_proceeds():
