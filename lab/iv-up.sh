@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start (or reuse) the Institutional Vault lab: two PostgreSQL 15 clusters, the secret store (moto Secrets
-# Manager for aws, the Key Vault stand-in for azure) and the Kubernetes API stand-in whose pods are real
-# processes (tests/support/iv_lab.py serve, kept running in the background).
+# Manager for aws, the Key Vault stand-in for azure), the Kubernetes API stand-in whose pods are real
+# processes, the wallet's HTTPS URL (a Service stand-in, lab CA) and a stopped drill namespace
+# (tests/support/iv_lab.py serve, kept running in the background).
 #
 #   lab/iv-up.sh [--provider aws|azure]   -> prints the inventory path on stdout (progress on stderr)
 #   lab/iv-down.sh                        stops it
@@ -29,7 +30,7 @@ while (( $# )); do
   case $1 in
     --provider) (( $# >= 2 )) || usage; provider=$2; asked=1; shift 2 ;;
     --provider=*) provider=${1#--provider=}; asked=1; shift ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
     *) usage ;;
   esac
 done
@@ -40,11 +41,12 @@ ready=$dir/lab.json
 pidfile=$dir/serve.pid
 lablog=$dir/lab.log
 
-# lab.json's fields, one a line (pid inventory kubeconfig namespace provider)
+# lab.json's fields, one a line (pid inventory kubeconfig namespace provider wallet_url wallet_ca_cert drill_namespace)
 read_ready() {
   "$VENV/bin/python" -c 'import json, sys
 lab = json.load(open(sys.argv[1]))
-print("\n".join(str(lab.get(key, "")) for key in ("pid", "inventory", "kubeconfig", "namespace", "provider")))' "$ready"
+print("\n".join(str(lab.get(key, "")) for key in ("pid", "inventory", "kubeconfig", "namespace", "provider", "wallet_url", "wallet_ca_cert",
+                                           "drill_namespace")))' "$ready"
 }
 # true when pid $1 is alive and is this lab's serve process (not a reused pid)
 is_serve() {
@@ -61,6 +63,10 @@ report() {   # stdout: the inventory; stderr: how to look at it
   fi
   log "IV lab up (pid ${fields[0]}, provider ${fields[4]:-?}, dir $dir)"
   log "  kubectl --kubeconfig ${fields[2]} get pods -n ${fields[3]}"
+  if [[ -n ${fields[5]} ]]; then
+    log "  curl --cacert ${fields[6]} ${fields[5]}/health   (the wallet through its Service stand-in)"
+    log "  drill namespace (stopped): ${fields[7]}"
+  fi
   log "  ansible-playbook -i ${fields[1]} playbooks/institutional_vault_services.yml -e institutional_vault_services_state=stopped"
   log "  lab/iv-down.sh stops it"
   echo "${fields[1]}"

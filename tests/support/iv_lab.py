@@ -11,13 +11,33 @@ store. What it is made of:
   ``...encryptor-master-password``;
 - the Kubernetes API stand-in (tests/support/kube_apiserver.py) with the services as Deployments (wallet x2,
   policy-node0..2, orchestrator at 0 replicas) and nats as a StatefulSet (x3); every pod is a real process of
-  tests/support/iv_service.py that reads its secrets at start.
+  tests/support/iv_service.py that reads its secrets at start;
+- one certificate for the lab's HTTPS services (127.0.0.1/localhost, made once per lab by
+  azure_https.make_certificate; self-signed, so it is its own CA): ``lab.ca_cert`` and ``lab.tls_key`` (0600,
+  under DIR/tls), given to the wallet, orchestrator and policy-node pods as IV_TLS_CERT / IV_TLS_KEY;
+- the wallet's Service + Ingress stand-in (tests/support/service_proxy.py): ``lab.wallet_url``
+  (``https://127.0.0.1:<port>``, fixed while the lab runs; ``IVLab(wallet_port=N)`` to choose it), a TCP relay
+  to a Ready wallet pod; with none Ready the connection is reset at once;
+- a drill namespace ``lab.drill_namespace`` (``<namespace>-drill``): the same workloads (IV_NAMESPACE = the drill
+  namespace), created STOPPED as the services role leaves a namespace (replicas 0, annotation
+  ``vaultops.recovery/replicas-before-stop: "<normal count>"``), its iv-cloud-credentials Secret, db-info secrets
+  ``<env>.<drill ns>.<service>.db-info`` pointing at the TARGET cluster's database ``ivault_drill`` (which does
+  not exist: a drill restores into it; the iv_app role exists on target) and EMP secrets equal to production's.
 
 In a test: ``lab = IVLab(directory, provider="aws").start()`` ... ``lab.stop()``. For a person:
 ``lab/iv-up.sh`` / ``lab/iv-down.sh`` (this file's ``serve`` command, kept running in the background).
 ``lab.inventory`` is an Ansible inventory (YAML) for the environment: one host ``iv_lab`` (local connection)
-with institutional_vault_environment, _namespace, _provider, the kubeconfig, the secret store endpoint and the
-two databases' connections (no passwords: the services' password is in the db-info secrets).
+with institutional_vault_environment, _namespace, _provider, the kubeconfig, the secret store endpoint, the
+two databases' connections (no passwords: the services' password is in the db-info secrets),
+institutional_vault_wallet_url, institutional_vault_wallet_ca_cert and institutional_vault_drill_namespace.
+
+Helpers for tests: ``wallet_get(path)`` -> (status, JSON) through the Service stand-in with the certificate
+verified; ``scale(name, replicas, namespace=None)``; ``workload_pods(name, namespace=None)``;
+``disaster_drop_accounts()`` (DROP TABLE accounts CASCADE on source); ``account_count(cluster="source",
+database="ivault")`` (None when the database or table is missing; cluster "source", "target" or a TempCluster);
+``add_accounts(n, cluster="source", database="ivault")`` -> new ids; ``secret_value(name)`` (the store's
+current value); ``set_emp(node, value, namespace=None)``; ``put_db_info(service, cluster, namespace=None,
+database="ivault")``.
 
 Planted secret values (``PLANTED``): the services' database password, the EMPs, the API bearer token and the
 PostgreSQL superuser password; tests assert none of them appears in any output.
@@ -27,17 +47,21 @@ import argparse
 import json
 import os
 import signal
+import ssl
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from support import iv_database  # noqa: E402
+from support import azure_https, iv_database  # noqa: E402
 from support.collection import install_import_path  # noqa: E402
 from support.kube_apiserver import KubeApiServer  # noqa: E402
 from support.moto_server import ACCESS_KEY, REGION, SECRET_KEY, MotoServer  # noqa: E402
 from support.pg_cluster import TempCluster  # noqa: E402
+from support.service_proxy import ServiceProxy  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVICE_SCRIPT = os.path.join(HERE, "iv_service.py")
@@ -57,6 +81,9 @@ WORKLOADS = (
     ("nats", "StatefulSet", 3, "tcp", 0.3),
 )
 NAME_LABEL = "app.kubernetes.io/name"
+# what the collection's services role leaves on a stopped workload (service_tiers.DEFAULT_ANNOTATION_KEY)
+REPLICAS_ANNOTATION = "vaultops.recovery/replicas-before-stop"
+DRILL_DATABASE = "ivault_drill"
 
 
 def secret_name(environment, namespace, service, kind):
@@ -64,12 +91,16 @@ def secret_name(environment, namespace, service, kind):
 
 
 class IVLab(object):
-    def __init__(self, directory, provider="aws", environment="lab", namespace="iv-lab", accounts=12):
+    def __init__(self, directory, provider="aws", environment="lab", namespace="iv-lab", accounts=12,
+                 drill_namespace=None, wallet_port=0):
         if provider not in ("aws", "azure"):
             raise ValueError("provider is aws or azure, not %r" % provider)
         self.directory = os.path.abspath(str(directory))
         self.provider, self.environment, self.namespace, self.accounts = provider, environment, namespace, accounts
-        self.source = self.target = self.store = self.api = None
+        self.drill_namespace = drill_namespace or "%s-drill" % namespace
+        self.wallet_port = wallet_port
+        self.source = self.target = self.store = self.api = self.wallet = None
+        self.ca_cert = self.tls_key = None
         self.inventory = os.path.join(self.directory, "inventory.yml")
 
     # secret store -----------------------------------------------------------------------------------------
@@ -97,16 +128,27 @@ class IVLab(object):
             from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import db_info_naming
             self.store.set(db_info_naming.key_vault_name(name), value)
 
-    def set_emp(self, node, value):
-        self.put_secret(secret_name(self.environment, self.namespace, node, "encryptor-master-password"), value)
+    def secret_value(self, name):
+        """The current value of a secret in the store, by its ``<environment>.<namespace>.<service>.<kind>`` name."""
+        if self.provider == "aws":
+            return self._secrets.get_secret_value(SecretId=name, VersionStage="AWSCURRENT")["SecretString"]
+        install_import_path()
+        from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import db_info_naming
+        return self.store.latest(db_info_naming.key_vault_name(name))["value"]
 
-    def put_db_info(self, service, cluster):
-        self.put_secret(secret_name(self.environment, self.namespace, service, "db-info"),
-                        iv_database.db_info("127.0.0.1", cluster.port, iv_database.DEFAULT_APP_USER, APP_PASSWORD))
+    def set_emp(self, node, value, namespace=None):
+        self.put_secret(secret_name(self.environment, namespace or self.namespace, node, "encryptor-master-password"),
+                        value)
 
-    def store_env(self):
+    def put_db_info(self, service, cluster, namespace=None, database=iv_database.DEFAULT_DATABASE):
+        self.put_secret(secret_name(self.environment, namespace or self.namespace, service, "db-info"),
+                        iv_database.db_info("127.0.0.1", cluster.port, iv_database.DEFAULT_APP_USER, APP_PASSWORD,
+                                            database=database))
+
+    def store_env(self, namespace=None):
         """The environment a pod needs to reach the store (credentials come from a Kubernetes Secret)."""
-        env = [{"name": "IV_ENVIRONMENT", "value": self.environment}, {"name": "IV_NAMESPACE", "value": self.namespace},
+        env = [{"name": "IV_ENVIRONMENT", "value": self.environment},
+               {"name": "IV_NAMESPACE", "value": namespace or self.namespace},
                {"name": "IV_SECRET_PROVIDER", "value": self.provider}]
         if self.provider == "aws":
             env += [{"name": "IV_AWS_ENDPOINT_URL", "value": self.store.url},
@@ -124,11 +166,19 @@ class IVLab(object):
         return env, keys
 
     # kubernetes objects -----------------------------------------------------------------------------------
-    def objects(self):
-        env, keys = self.store_env()
-        objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}},
+    def objects(self, namespace=None, stopped=False):
+        """The namespace, its cloud credentials Secret and the workloads; stopped: at 0 with the role's annotation.
+
+        A stopped namespace looks as the collection's services role leaves one: every workload at 0 replicas and
+        annotated ``vaultops.recovery/replicas-before-stop: "<its normal count>"``, which a start brings back.
+        """
+        namespace = namespace or self.namespace
+        env, keys = self.store_env(namespace)
+        tls = ([{"name": "IV_TLS_CERT", "value": self.ca_cert}, {"name": "IV_TLS_KEY", "value": self.tls_key}]
+               if self.ca_cert else [])
+        objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
                    {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-                    "metadata": {"name": "iv-cloud-credentials", "namespace": self.namespace},
+                    "metadata": {"name": "iv-cloud-credentials", "namespace": namespace},
                     "stringData": keys}]
         for name, kind, replicas, probe, shutdown in WORKLOADS:
             labels = {NAME_LABEL: name, "app.kubernetes.io/part-of": "institutional-vault"}
@@ -136,18 +186,29 @@ class IVLab(object):
                          if probe == "https" else {"tcpSocket": {"port": "client"}, "periodSeconds": 1})
             container = {"name": name, "image": "vaultops-lab/iv-%s:stand-in" % name,
                          "command": [sys.executable, SERVICE_SCRIPT, name], "readinessProbe": readiness,
-                         "env": env + [{"name": "LAB_SHUTDOWN_SECONDS", "value": str(shutdown)}]}
+                         "env": env + (tls if probe == "https" else [])
+                         + [{"name": "LAB_SHUTDOWN_SECONDS", "value": str(shutdown)}]}
             spec = {"replicas": replicas, "selector": {"matchLabels": {NAME_LABEL: name}},
                     "template": {"metadata": {"labels": labels},
                                  "spec": {"terminationGracePeriodSeconds": 30, "containers": [container]}}}
             if kind == "StatefulSet":
                 spec.update(serviceName=name, updateStrategy={"type": "RollingUpdate"})
-            objects.append({"apiVersion": "apps/v1", "kind": kind, "spec": spec,
-                            "metadata": {"name": name, "namespace": self.namespace, "labels": labels}})
+            metadata = {"name": name, "namespace": namespace, "labels": labels}
+            if stopped:
+                spec["replicas"] = 0
+                metadata["annotations"] = {REPLICAS_ANNOTATION: str(replicas)}
+            objects.append({"apiVersion": "apps/v1", "kind": kind, "spec": spec, "metadata": metadata})
         return objects
 
-    def workload_pods(self, name):
-        return self.api.pods(self.namespace, "%s=%s" % (NAME_LABEL, name))
+    def workload_pods(self, name, namespace=None):
+        return self.api.pods(namespace or self.namespace, "%s=%s" % (NAME_LABEL, name))
+
+    def scale(self, name, replicas, namespace=None):
+        """Set a workload's spec.replicas through the API stand-in (as kubectl scale would); returns the object."""
+        kind = dict((w[0], w[1]) for w in WORKLOADS)[name]
+        obj = self.api.get(kind, namespace or self.namespace, name)
+        obj["spec"]["replicas"] = replicas
+        return self.api.apply(obj)
 
     def wait_settled(self, timeout=120):
         """Until every workload has its replicas Ready and nothing is terminating (the controller's own view)."""
@@ -156,7 +217,7 @@ class IVLab(object):
 
     def describe(self):
         lines = []
-        for pod in self.api.pods(self.namespace):
+        for pod in self.api.pods(self.namespace) + self.api.pods(self.drill_namespace):
             status = pod.get("status") or {}
             ready = [c.get("ready") for c in status.get("containerStatuses") or []]
             lines.append("%s %s ready=%s%s" % (pod["metadata"]["name"], status.get("phase"), ready,
@@ -178,12 +239,18 @@ class IVLab(object):
             self._start_store()
             for service in DB_SERVICES:
                 self.put_db_info(service, self.source)
+                # the drill reads the TARGET; ivault_drill does not exist until a drill restores into it
+                self.put_db_info(service, self.target, namespace=self.drill_namespace, database=DRILL_DATABASE)
             for node in NODES:
                 self.set_emp(node, EMPS[node])
+                self.set_emp(node, EMPS[node], namespace=self.drill_namespace)
+            self._make_certificate()
             self.api = KubeApiServer(os.path.join(self.directory, "kube"), token=TOKEN)
             self.api.start()
-            for obj in self.objects():
+            for obj in self.objects() + self.objects(self.drill_namespace, stopped=True):
                 self.api.apply(obj)
+            self.wallet = ServiceProxy(self.api, self.namespace, {NAME_LABEL: "wallet"}, port=self.wallet_port)
+            self.wallet.start()
             self.wait_settled(timeout)
             self.write_inventory()
         except BaseException:
@@ -191,14 +258,87 @@ class IVLab(object):
             raise
         return self
 
+    def _make_certificate(self):
+        """The lab's one certificate for its HTTPS services (127.0.0.1/localhost; self-signed, so also the CA)."""
+        directory = os.path.join(self.directory, "tls")
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        self.ca_cert, self.tls_key = azure_https.make_certificate(directory)
+        os.chmod(self.ca_cert, 0o600)
+
     def stop(self):
-        for part in (self.api, self.store, self.source, self.target):
+        for part in (self.wallet, self.api, self.store, self.source, self.target):
             if part is not None:
                 try:
                     part.stop()
                 except Exception:  # every part is stopped even when one fails
                     pass
-        self.api = self.store = self.source = self.target = None
+        self.wallet = self.api = self.store = self.source = self.target = None
+
+    # helpers for tests --------------------------------------------------------------------------------------
+    @property
+    def wallet_url(self):
+        return self.wallet.url()
+
+    def wallet_get(self, path, timeout=5):
+        """(status, parsed JSON) of GET <wallet_url><path>, the certificate verified against the lab CA.
+
+        Connection failures (no Ready wallet pod: the Service stand-in resets the connection) raise OSError
+        (urllib.error.URLError, ConnectionResetError, ssl.SSLError).
+        """
+        context = ssl.create_default_context(cafile=self.ca_cert)
+        try:
+            with urllib.request.urlopen(self.wallet_url + path, context=context, timeout=timeout) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+    def cluster(self, cluster):
+        """A TempCluster from "source", "target" or a TempCluster."""
+        return {"source": self.source, "target": self.target}.get(cluster, cluster) \
+            if isinstance(cluster, str) else cluster
+
+    def account_count(self, cluster="source", database=iv_database.DEFAULT_DATABASE):
+        """Rows in accounts on cluster/database; None when the database or the table does not exist."""
+        import psycopg2
+        try:
+            conn = iv_database.connect(self.cluster(cluster), database)
+        except psycopg2.OperationalError as exc:
+            if "does not exist" in str(exc):
+                return None
+            raise
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT to_regclass('public.accounts')")
+                if cur.fetchone()[0] is None:
+                    return None
+                cur.execute("SELECT count(*) FROM accounts")
+                return cur.fetchone()[0]
+        finally:
+            conn.close()
+
+    def add_accounts(self, count, cluster="source", database=iv_database.DEFAULT_DATABASE):
+        """Insert count accounts after the highest id (rows a restore to an earlier point must lose); their ids."""
+        conn = iv_database.connect(self.cluster(cluster), database)
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute("SELECT coalesce(max(id), 0) FROM accounts")
+                first = cur.fetchone()[0] + 1
+                ids = list(range(first, first + count))
+                for number in ids:
+                    cur.execute("INSERT INTO accounts (id, name, asset) VALUES (%s, %s, %s)",
+                                (number, "after-backup-%04d" % number, iv_database.ASSETS[number % 4]))
+            return ids
+        finally:
+            conn.close()
+
+    def disaster_drop_accounts(self):
+        """The disaster: DROP TABLE accounts CASCADE on the source database (balances lose their foreign key)."""
+        conn = iv_database.connect(self.source, iv_database.DEFAULT_DATABASE)
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute("DROP TABLE accounts CASCADE")
+        finally:
+            conn.close()
 
     def database(self, cluster):
         return {"host": "127.0.0.1", "port": cluster.port, "name": iv_database.DEFAULT_DATABASE,
@@ -220,6 +360,9 @@ class IVLab(object):
             "institutional_vault_services_namespace": self.namespace,
             "institutional_vault_services_kubeconfig": self.api.kubeconfig,
             "institutional_vault_services_run_state_dir": os.path.join(self.directory, "run-state"),
+            "institutional_vault_wallet_url": self.wallet_url,
+            "institutional_vault_wallet_ca_cert": self.ca_cert,
+            "institutional_vault_drill_namespace": self.drill_namespace,
         }
 
     def write_inventory(self, path=None):
@@ -240,7 +383,8 @@ class _Stop(BaseException):
 def serve(argv=None):
     """``iv_lab.py serve --dir DIR [--provider aws|azure]``: up until SIGTERM; DIR/lab.json says it is ready.
 
-    lab.json: pid, inventory, kubeconfig, namespace, provider, seconds_to_ready, and the two clusters' data
+    lab.json: pid, inventory, kubeconfig, namespace, provider, wallet_url, wallet_ca_cert, drill_namespace,
+    seconds_to_ready, and the two clusters' data
     directories (``clusters``; lab/iv-down.sh checks their postmasters are gone). A SIGTERM before ready stops
     whatever was already started (no lab.json is written); after ready it stops the lab and removes lab.json.
     """
@@ -269,7 +413,8 @@ def serve(argv=None):
     try:
         with open(ready + ".partial", "w") as handle:
             json.dump({"pid": os.getpid(), "inventory": lab.inventory, "kubeconfig": lab.api.kubeconfig,
-                       "namespace": lab.namespace, "provider": lab.provider,
+                       "namespace": lab.namespace, "provider": lab.provider, "wallet_url": lab.wallet_url,
+                       "wallet_ca_cert": lab.ca_cert, "drill_namespace": lab.drill_namespace,
                        "seconds_to_ready": round(time.monotonic() - started, 1),
                        "clusters": [lab.source.datadir, lab.target.datadir]}, handle)
         os.replace(ready + ".partial", ready)
