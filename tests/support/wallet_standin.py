@@ -11,7 +11,8 @@ Interface::
     wallet.accounts = [...]          # the account list served
     wallet.send_total = True         # False: no "total" field, the client must page
     wallet.ignore_paging = False     # True: every page is the whole list, limit and offset ignored
-    wallet.health = (200, {"status": "ok"})   # status and body (dict -> JSON, bytes as they are)
+    wallet.health = (200, {"status": "ok"})   # status and body (dict -> JSON, bytes as they are), or a callable
+                                              # returning them (called once per request)
     wallet.redirect_to = None        # a URL: every request answers 302 to it
     wallet.requests                  # [(path, query dict, "Authorization" header present and right)]
     wallet.stop()
@@ -59,7 +60,7 @@ class WalletStandIn(object):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.ca_cert, self.key_file)
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
         return self
 
@@ -78,7 +79,7 @@ class WalletStandIn(object):
         if self.token and not authorized:
             return self.send(request, 401, {"error": "unauthorized"})
         if parts.path == "/health":
-            return self.send(request, *self.health)
+            return self.send(request, *(self.health() if callable(self.health) else self.health))
         if parts.path == "/api/v2/accounts":
             limit, offset = int(query.get("limit", 1000)), int(query.get("offset", 0))
             page = self.accounts if self.ignore_paging else self.accounts[offset:offset + limit]
