@@ -5,7 +5,7 @@
 
 DOCUMENTATION = r"""
 module: db_info_secret
-short_description: Point the Institutional Vault db-info secrets at a restored database, roll back, check the EMPs
+short_description: Point the Institutional Vault db-info secrets at a restored database; check and carry over the EMPs
 version_added: "0.2.0"
 description:
   - After a B(redirected restore) of the Institutional Vault database (a new RDS instance or flexible server), the
@@ -28,13 +28,44 @@ description:
     the C(AWSCURRENT) label back to that version. B(On Azure) Key Vault cannot make an old version current, so the
     earlier version's value is written again as a new version (same content, new version id).
   - B(Encryptor Master Password) (EMP) guard - each policy node's EMP encrypts its key share and must never be
-    changed. The module refuses to write any secret whose name matches O(emp_pattern), whatever the templates say.
-  - O(state=emp_check) compares the EMP secrets of a source environment (O(source_environment)) with those of the
-    target (O(environment)) by SHA-256 digest and fails when any differs or is missing. It reports per node only
-    C(match), C(differs) or C(missing) - never a value or a digest. A cross-environment restore needs the target to
-    hold exactly the source's EMPs; O(state=update) with O(source_environment) runs this check first and writes
-    nothing when it fails.
-  - The EMP comparison is a state of this module rather than a module of its own because it uses the same
+    changed. O(state=update) and O(state=rollback) refuse to write any secret whose name matches O(emp_pattern),
+    whatever the templates say. O(state=emp_carry_over) is the only path that writes an EMP secret, and only with
+    a value it has just read from the source environment.
+  - The seed's rule for a restore into another environment - the Encryptor Master Password secrets must be carried
+    over unchanged from the original environment; they cannot be regenerated or substituted.
+  - O(state=emp_digests) reads the EMP secret of each node in O(emp_nodes) of O(environment)/O(namespace) and
+    returns RV(emp_digests), the SHA-256 (hex) of each value's UTF-8 bytes. A recovery set records these (never the
+    values) so that a later restore can check its target. Any missing EMP fails the task, naming every missing node
+    and its secret. Reads only.
+  - O(state=emp_check) compares the target's EMPs (O(environment)) either with those of a source environment
+    (O(source_environment)) or with recorded digests (O(expected_emp_digests)); exactly one of the two is given. It
+    fails when any differs or is missing and reports per node C(match), C(differs) or C(missing), never a value.
+    Against a source environment no digest is returned; against recorded digests the target's are returned as
+    RV(emp_digests). O(state=update) with O(source_environment) or O(expected_emp_digests) runs the check first and
+    writes nothing when it fails.
+  - O(state=emp_carry_over) is the guarded environment-migration step. It copies each node's EMP secret from the
+    source environment's store (O(source_provider), O(source_environment), O(source_namespace)) to the target's
+    (O(provider), O(environment), O(namespace)) byte for byte. It reads every source EMP (all must exist) and every
+    target EMP (missing ones are created) first, writes only the nodes whose target differs (a rerun changes
+    nothing), then re-reads the target and checks every digest against the source's. On AWS a write is
+    C(PutSecretValue) (C(CreateSecret) when absent); on Azure a new secret version.
+  - If a write or that verification fails, every node written is rolled back - on AWS the C(AWSCURRENT) label
+    moves back to the version that was current, on Azure the previous value is written again as a new version; a
+    secret the carry-over created is deleted (AWS C(ForceDeleteWithoutRecovery); Azure delete, then purge). The
+    task then fails with RV(rolled_back) and C(changed=true) (the stores hold the extra versions even when the
+    values in effect are the earlier ones); a rollback that could not finish is named per node in the message and
+    in C(rollback_left).
+  - The carry-over refuses to run when source and target are the same store (same provider, same endpoint and
+    region with the same credentials, or the same Key Vault) and the same secret names.
+  - B(Which options serve which side) - the target uses O(provider): on AWS O(endpoint_url), O(region),
+    O(access_key), O(secret_key), O(session_token), O(profile); on Azure O(vault_url). The source uses
+    O(source_provider) (default O(provider)): on AWS O(source_endpoint_url), O(source_region) and the source
+    credentials (O(source_access_key), O(source_secret_key), O(source_session_token), O(source_profile)), each
+    unset one falling back to its unprefixed option (credentials as a group); on Azure O(source_vault_url), which
+    falls back to O(vault_url) only when the target is on Azure too. The Azure credential options (O(tenant_id),
+    O(client_id), O(secret), ...) and the TLS options (O(validate_certs), O(aws_ca_bundle), O(azure_ca_bundle))
+    serve whichever side uses that provider - one Azure identity reads and writes both vaults.
+  - The EMP states belong to this module rather than to a module of their own because they use the same
     provider, connection options, naming rule and secret stores.
   - B(Azure names) - Key Vault secret names allow only letters, digits and dashes, so on Azure the name rendered
     from O(name_template) is mapped by replacing every other character with a dash
@@ -53,7 +84,8 @@ attributes:
   check_mode:
     details:
       - Reads and checks every secret and reports per service the host before and after and whether it would
-        change; writes nothing.
+        change; writes nothing. O(state=emp_carry_over) reads both sides and reports in RV(carried) the nodes it
+        would write.
   diff_mode:
     support: full
     details:
@@ -71,11 +103,13 @@ options:
     description:
       - V(update) points every service's db-info secret at O(db_host).
       - V(rollback) makes the earlier versions of the db-info secrets current again.
-      - V(emp_check) compares the Encryptor Master Password secrets of O(source_environment) and O(environment) and
-        changes nothing.
+      - V(emp_check) compares the Encryptor Master Password secrets of O(environment) with those of
+        O(source_environment) or with O(expected_emp_digests) and changes nothing.
+      - V(emp_digests) returns the SHA-256 digests of the EMP secrets of O(environment) and changes nothing.
+      - V(emp_carry_over) copies the EMP secrets of O(source_environment) to O(environment) unchanged.
     type: str
     default: update
-    choices: [update, rollback, emp_check]
+    choices: [update, rollback, emp_check, emp_digests, emp_carry_over]
   environment:
     description:
       - The environment part of the secret names (the target environment of a restore).
@@ -148,7 +182,8 @@ options:
     default: "(?i)encryptor|master[-_.]?pass(word)?|(^|[-._/:])emp([-._/]|$)"
   emp_nodes:
     description:
-      - The services that hold an Encryptor Master Password (the policy nodes), for O(state=emp_check).
+      - The services that hold an Encryptor Master Password (the policy nodes), for O(state=emp_check),
+        O(state=emp_digests) and O(state=emp_carry_over).
     type: list
     elements: str
     default: [policy-node0, policy-node1, policy-node2]
@@ -162,10 +197,26 @@ options:
     description:
       - On Azure, the EMP secret name used instead of the mapped O(emp_name_template).
     type: str
+  expected_emp_digests:
+    description:
+      - Node to SHA-256 hex digest of its EMP, as RV(emp_digests) of O(state=emp_digests) recorded them (in a
+        recovery set). With O(state=emp_check) the target's EMPs are checked against them instead of against a
+        source environment; with O(state=update) that check runs first and nothing is written unless every EMP
+        matches.
+      - Its nodes must be exactly O(emp_nodes). Mutually exclusive with O(source_environment).
+    type: dict
+  source_provider:
+    description:
+      - Where the source environment's EMP secrets are, for O(state=emp_carry_over) and O(state=emp_check) with
+        O(source_environment). Defaults to O(provider). V(aws) uses the C(source_) AWS options, V(azure) uses
+        O(source_vault_url) (see the description for which options serve which side).
+    type: str
+    choices: [aws, azure]
   source_environment:
     description:
-      - The environment the database backup comes from. Required for O(state=emp_check). With O(state=update) the
-        EMP check runs first and nothing is written unless every EMP matches.
+      - The environment the database backup comes from. Required for O(state=emp_carry_over); for
+        O(state=emp_check) this or O(expected_emp_digests) is required. With O(state=update) the EMP check runs
+        first and nothing is written unless every EMP matches.
     type: str
   source_namespace:
     description:
@@ -173,16 +224,18 @@ options:
     type: str
   source_vault_url:
     description:
-      - On Azure, the Key Vault of the source environment. Defaults to O(vault_url). The same Azure credential must
-        be able to read both.
+      - When the source is on Azure, the Key Vault of the source environment. Defaults to O(vault_url) when the
+        target is on Azure too; required with O(source_provider=azure) and O(provider=aws). The same Azure
+        credential must be able to read both.
     type: str
   source_endpoint_url:
     description:
-      - On AWS, the Secrets Manager endpoint of the source environment. Defaults to O(endpoint_url).
+      - When the source is on AWS, the Secrets Manager endpoint of the source environment. Defaults to
+        O(endpoint_url).
     type: str
   source_region:
     description:
-      - On AWS, the region of the source environment's secrets. Defaults to O(region).
+      - When the source is on AWS, the region of the source environment's secrets. Defaults to O(region).
     type: str
   source_access_key:
     description:
@@ -205,7 +258,10 @@ notes:
   - "Permissions: on AWS C(secretsmanager:GetSecretValue) and C(secretsmanager:DescribeSecret) to read and check,
     plus C(secretsmanager:PutSecretValue) and C(secretsmanager:UpdateSecretVersionStage) to update and roll back (and
     C(kms:Decrypt)/C(kms:GenerateDataKey) on a customer-managed key). On Azure the secrets get, set and list
-    permissions (role Key Vault Secrets Officer, or Key Vault Secrets User for O(state=emp_check))."
+    permissions (role Key Vault Secrets Officer, or Key Vault Secrets User for O(state=emp_check) and
+    O(state=emp_digests)). O(state=emp_carry_over) needs read on the source, and on the target on AWS
+    C(secretsmanager:CreateSecret), C(PutSecretValue), C(UpdateSecretVersionStage) and C(DeleteSecret) (rollback),
+    on Azure get, set, delete and purge."
   - Between reading and writing a secret, another writer could change it; neither Secrets Manager nor Key Vault
     offers a conditional write. Run it while the services are stopped, as the restore procedure says.
   - Restart the services afterwards; they read the secrets when they start.
@@ -253,6 +309,47 @@ EXAMPLES = r"""
     db_host: iv-staging-restored.postgres.database.azure.com
     db_name: wallet
   diff: true
+
+- name: Record the production EMP digests (never the values) in the recovery set
+  vaultops.recovery.db_info_secret:
+    provider: aws
+    region: eu-west-1
+    state: emp_digests
+    environment: prod
+    namespace: iv
+  register: emp
+
+- name: Before restoring that set, prove the target holds the recorded EMPs
+  vaultops.recovery.db_info_secret:
+    provider: aws
+    region: eu-west-1
+    state: emp_check
+    environment: prod
+    namespace: iv
+    expected_emp_digests: "{{ emp.emp_digests }}"
+
+# Environment migration: production's backup (AWS) is restored into a new Azure environment. The EMPs go first,
+# unchanged; then the restore; then the db-info secrets (checked against the recorded digests).
+- name: Carry the EMPs over from production (AWS, eu-west-1) to the new environment's Key Vault
+  vaultops.recovery.db_info_secret:
+    provider: azure
+    vault_url: https://iv-dr.vault.azure.net
+    state: emp_carry_over
+    environment: dr
+    namespace: iv
+    source_provider: aws
+    source_environment: prod
+    source_region: eu-west-1
+  register: carried
+
+- name: Point the new environment's services at the restored server, EMPs checked against the recovery set first
+  vaultops.recovery.db_info_secret:
+    provider: azure
+    vault_url: https://iv-dr.vault.azure.net
+    environment: dr
+    namespace: iv
+    expected_emp_digests: "{{ emp.emp_digests }}"
+    db_host: iv-dr-restored.postgres.database.azure.com
 
 - name: Key Vault secrets named differently, service principal from variables
   vaultops.recovery.db_info_secret:
@@ -311,14 +408,17 @@ versions_after:
   type: dict
 store:
   description: Where the secrets are (service and endpoint or vault URL).
-  returned: O(state=update) and O(state=rollback)
+  returned: O(state=update), O(state=rollback), O(state=emp_digests), O(state=emp_carry_over) and O(state=emp_check)
+    with O(expected_emp_digests)
   type: str
   sample: AWS Secrets Manager at https://secretsmanager.eu-west-1.amazonaws.com (region eu-west-1)
 emp:
   description:
-    - Per policy node whether the target's EMP equals the source's. No values, no digests.
+    - Per policy node whether the target's EMP equals the source's (or the recorded digest). No values.
+    - For O(state=emp_digests), per node C(node), C(secret_name) and C(status) (V(present) or V(missing)).
     - On failure the same list is returned with the error.
-  returned: O(state=emp_check), and O(state=update) with O(source_environment)
+  returned: O(state=emp_check), O(state=emp_digests), and O(state=update) with O(source_environment) or
+    O(expected_emp_digests)
   type: list
   elements: dict
   contains:
@@ -326,25 +426,60 @@ emp:
       description: The node (an entry of O(emp_nodes)).
       type: str
     status:
-      description: V(match), V(differs) or V(missing).
+      description: V(match), V(differs) or V(missing); V(present) or V(missing) for O(state=emp_digests).
       type: str
     missing_in:
       description: V(source), V(target) or both, for V(missing).
       type: list
       elements: str
     source_secret:
-      description: The source's EMP secret name.
+      description: The source's EMP secret name (not with O(expected_emp_digests)).
+      type: str
+    secret_name:
+      description: The EMP secret's name, for O(state=emp_digests).
       type: str
     target_secret:
       description: The target's EMP secret name.
       type: str
 source:
-  description: The source environment, namespace and store compared with.
-  returned: O(state=emp_check)
+  description: The source environment, namespace and store compared with or carried from (and its provider).
+  returned: O(state=emp_check) with O(source_environment), and O(state=emp_carry_over)
   type: dict
+emp_digests:
+  description:
+    - Node to the SHA-256 (hex) of its EMP secret's value (UTF-8 bytes); null for a missing one (emp_check).
+  returned: O(state=emp_digests), and O(state=emp_check) with O(expected_emp_digests) (also on failure)
+  type: dict
+  sample: {"policy-node0": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}
+emp_before:
+  description: Node to the digest of the target's EMP before the carry-over (null when it did not exist).
+  returned: O(state=emp_carry_over) (also on failure)
+  type: dict
+emp_after:
+  description:
+    - Node to the digest of the target's EMP afterwards (after a rollback, on failure). In check mode, what the
+      target would hold.
+  returned: O(state=emp_carry_over) (also on failure)
+  type: dict
+source_emp_digests:
+  description: Node to the digest of the source's EMP.
+  returned: O(state=emp_carry_over) (also on failure once the source was read)
+  type: dict
+carried:
+  description: The nodes written (in check mode, that would be written); empty when the target already matched.
+  returned: O(state=emp_carry_over)
+  type: list
+  elements: str
+rolled_back:
+  description:
+    - Whether a failed carry-over put every node it had written back (then the values in effect are those of
+      RV(emp_before)). False on success. On failure C(written) lists the nodes written, C(rollback_left) what
+      could not be put back and C(rollback_notes) what is worth knowing about nodes that were.
+  returned: O(state=emp_carry_over)
+  type: bool
 """
 
-from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import db_info_actions, db_info_naming
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import emp_actions, db_info_naming
 from ansible_collections.vaultops.recovery.plugins.module_utils.cloud.aws_client import (
     BOTO3_IMPORT_ERROR, HAS_BOTO3, aws_argument_spec)
 from ansible_collections.vaultops.recovery.plugins.module_utils.cloud.azure_client import (
@@ -364,7 +499,8 @@ def argument_spec():
     spec.update(azure_argument_spec())
     spec.update(
         provider=dict(type="str", required=True, choices=["aws", "azure"]),
-        state=dict(type="str", default="update", choices=["update", "rollback", "emp_check"]),
+        state=dict(type="str", default="update",
+                   choices=["update", "rollback", "emp_check", "emp_digests", "emp_carry_over"]),
         environment=dict(type="str", required=True),
         namespace=dict(type="str", required=True),
         services=dict(type="list", elements="str", default=list(db_info_naming.DEFAULT_SERVICES)),
@@ -380,6 +516,8 @@ def argument_spec():
         emp_name_template=dict(type="str", default=db_info_naming.EMP_TEMPLATE),
         emp_key_vault_name_template=dict(type="str", no_log=False),
         source_environment=dict(type="str"),
+        source_provider=dict(type="str", choices=["aws", "azure"]),
+        expected_emp_digests=dict(type="dict", no_log=False),
         source_namespace=dict(type="str"),
         source_vault_url=dict(type="str"),
     )
@@ -388,12 +526,17 @@ def argument_spec():
 
 def update_secrets(module):
     params = module.params
-    if params["provider"] == "aws":
+    in_use = set([params["provider"], params.get("source_provider") or params["provider"]])
+    if "aws" in in_use:
         module.require_library("boto3", HAS_BOTO3, BOTO3_IMPORT_ERROR)
-    else:
+    if "azure" in in_use:
         module.require_library("azure-identity", HAS_AZURE, AZURE_IMPORT_ERROR)
         module.require_library("azure-keyvault-secrets", HAS_KEY_VAULT, KEY_VAULT_IMPORT_ERROR)
-    result, sensitive = db_info_actions.run(params, module.check_mode)
+    seen = []  # every EMP value read: masked from any output, also when the run fails
+    try:
+        result, sensitive = emp_actions.run(params, module.check_mode, seen)
+    finally:
+        module.no_log_values.update(value for value in seen if len(value) >= MIN_MASKED_LENGTH)
     module.no_log_values.update(value for value in sensitive if len(value) >= MIN_MASKED_LENGTH)
     diff = result.pop("diff", None)
     if module._diff and diff is not None:
@@ -403,8 +546,11 @@ def update_secrets(module):
 
 def main():
     run_module(update_secrets, argument_spec(),
-               required_if=[("state", "update", ["db_host"]), ("state", "emp_check", ["source_environment"]),
-                            ("provider", "azure", ["vault_url"])])
+               required_if=[("state", "update", ["db_host"]),
+                            ("state", "emp_check", ["source_environment", "expected_emp_digests"], True),
+                            ("state", "emp_carry_over", ["source_environment"]),
+                            ("provider", "azure", ["vault_url"])],
+               mutually_exclusive=[("source_environment", "expected_emp_digests")])
 
 
 if __name__ == "__main__":
