@@ -177,7 +177,7 @@ loss_window_seconds:
   description: The same in seconds.
   returned: operation restore
   type: int
-warnings:
+data_loss_warnings:
   description: The seed's warnings as facts of this run, with the recorded pending operations count.
   returned: operation restore
   type: list

@@ -169,7 +169,7 @@ def restore_plan(manifest, where, inventory, options, now):
         "target_database": target, "emp_check": emp, "cross_environment": cross,
         "rewrite_secrets": options["target"] == "redirected" or recorded["method"] == "azure_backup",
         "steps": steps, "restore_point": loss["restore_point"], "loss_window": loss["loss_window"],
-        "loss_window_seconds": loss["loss_window_seconds"], "warnings": loss["warnings"],
+        "loss_window_seconds": loss["loss_window_seconds"], "data_loss_warnings": loss["warnings"],
     }
 
 

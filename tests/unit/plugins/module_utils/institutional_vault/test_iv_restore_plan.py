@@ -84,7 +84,7 @@ def test_a_missing_target_database_names_the_inventory_key():
 def test_loss_window_and_warnings_state_the_recorded_pending_operations():
     decided = plan()
     assert decided["restore_point"] == "2026-12-07T04:00:00Z" and decided["loss_window"] == "2 h 5 min"
-    assert any("3 operation(s) were pending" in warning for warning in decided["warnings"])
+    assert any("3 operation(s) were pending" in warning for warning in decided["data_loss_warnings"])
 
 
 def test_production_without_confirmation_does_not_proceed():
