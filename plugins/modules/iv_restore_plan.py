@@ -81,6 +81,9 @@ options:
         EMPs, not the target's, must then equal the set's digests.
     type: str
     default: ""
+  carry_over_namespace:
+    description: The namespace of the O(carry_over_emp) environment's secrets; defaults to O(namespace).
+    type: str
   confirm_environment:
     description: The name of the environment, to confirm a destructive run against production.
     type: str
@@ -156,7 +159,7 @@ rewrite_secrets:
   returned: operation restore
   type: bool
 emp_check:
-  description: Whose EMPs must equal the set's digests (C(environment)) and whether they are carried over.
+  description: Whose EMPs must equal the set's digests (C(environment), C(namespace)) and whether they are carried over.
   returned: operation restore
   type: dict
 cross_environment:
@@ -213,6 +216,7 @@ def argument_spec():
         target=dict(type="str", default="in_place", choices=["in_place", "redirected"]),
         target_database=dict(type="str", default="target"),
         carry_over_emp=dict(type="str", default=""),
+        carry_over_namespace=dict(type="str"),
         confirm_environment=dict(type="str", default=""),
         safety_backup=dict(type="bool", default=True),
         drill_namespace=dict(type="str", default=""),
@@ -246,7 +250,7 @@ def decide(module):
         plan = restore_plan.drill_plan(manifest, p["set_dir"], inventory, drill, now)
     else:
         options = dict((name, p[name]) for name in ("target", "target_database", "carry_over_emp",
-                                                    "confirm_environment", "safety_backup"))
+                                                    "carry_over_namespace", "confirm_environment", "safety_backup"))
         plan = restore_plan.restore_plan(manifest, p["set_dir"], inventory, options, now)
     return dict(changed=False, plan_text=restore_plan.plan_text(plan), **plan)
 

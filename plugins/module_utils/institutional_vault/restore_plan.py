@@ -113,17 +113,19 @@ def _label(database):
     return "%s:%s/%s" % (database.get("host"), database.get("port") or 5432, database.get("name"))
 
 
-def emp_source(recorded, environment, carry_over_emp):
+def emp_source(recorded, environment, namespace, carry_over_emp, carry_over_namespace=None):
     """Whose EMP secrets must equal the set's digests before anything changes: the target's, or with carry-over
     the source environment's (which are then copied to the target)."""
     if not carry_over_emp:
-        return {"carry_over": False, "environment": environment}
-    if carry_over_emp == environment:
+        return {"carry_over": False, "environment": environment, "namespace": namespace}
+    source_namespace = carry_over_namespace or namespace
+    if (carry_over_emp, source_namespace) == (environment, namespace):
         raise RecoveryError(
-            "carry_over_emp names %s, the environment being restored: there is nothing to carry over." % environment,
-            fix="name the environment the EMPs come from (the set's: %s), or leave carry_over_emp unset."
-                % recorded.get("environment"))
-    return {"carry_over": True, "environment": carry_over_emp}
+            "carry_over_emp names %s/%s, the environment being restored: there is nothing to carry over."
+            % (environment, namespace),
+            fix="name the environment the EMPs come from (the set's: %s/%s), or leave carry_over_emp unset."
+                % (recorded.get("environment"), recorded.get("namespace")))
+    return {"carry_over": True, "environment": carry_over_emp, "namespace": source_namespace}
 
 
 def restore_steps(method, mode, carry_over, safety_backup):
@@ -150,7 +152,8 @@ def restore_steps(method, mode, carry_over, safety_backup):
 
 def restore_plan(manifest, where, inventory, options, now):
     """The whole plan of a restore. inventory: environment, namespace, provider, production, databases;
-    options: target (in_place|redirected), target_database, carry_over_emp, confirm_environment, safety_backup."""
+    options: target (in_place|redirected), target_database, carry_over_emp, carry_over_namespace,
+    confirm_environment, safety_backup."""
     recorded = recorded_facts(manifest, where)
     refusal = method_refusal(recorded["method"], inventory["provider"])
     if refusal:
@@ -160,7 +163,8 @@ def restore_plan(manifest, where, inventory, options, now):
     guard = restore_guards.production_confirmed(inventory.get("production"), inventory["environment"],
                                                 options.get("confirm_environment"))
     target = restore_target(options["target"], inventory.get("databases"), options.get("target_database") or "target")
-    emp = emp_source(recorded, inventory["environment"], options.get("carry_over_emp"))
+    emp = emp_source(recorded, inventory["environment"], inventory["namespace"], options.get("carry_over_emp"),
+                     options.get("carry_over_namespace"))
     loss = restore_guards.data_loss(recorded["backup_time"], now, recorded["pending_operations"])
     steps = restore_steps(recorded["method"], options["target"], emp["carry_over"], options.get("safety_backup"))
     cross = bool(recorded["environment"]) and recorded["environment"] != inventory["environment"]

@@ -96,13 +96,18 @@ def test_production_without_confirmation_does_not_proceed():
 
 def test_carry_over_names_the_source_whose_emps_must_match():
     decided = plan(carry_over_emp="staging")
-    assert decided["emp_check"] == {"carry_over": True, "environment": "staging"}
+    assert decided["emp_check"] == {"carry_over": True, "environment": "staging", "namespace": "ivault"}
     assert any("carry the EMP secrets over" in step for step in decided["steps"])
 
 
 def test_carry_over_from_the_environment_itself_is_refused():
     with pytest.raises(RecoveryError, match="nothing to carry over"):
         plan(carry_over_emp="prod")
+
+
+def test_carry_over_from_another_namespace_of_the_same_environment_is_allowed():
+    decided = plan(carry_over_emp="prod", carry_over_namespace="ivault-old")
+    assert decided["emp_check"] == {"carry_over": True, "environment": "prod", "namespace": "ivault-old"}
 
 
 def test_steps_follow_the_seed_order():
