@@ -67,7 +67,7 @@ options:
     type: path
   wallet_api_token:
     description:
-      - API token of the wallet, sent as C(Authorization: Bearer <token>) on each request; none when omitted.
+      - "API token of the wallet, sent as C(Authorization: Bearer <token>) on each request; none when omitted."
       - It never appears in any output.
     type: str
   timeout:

@@ -64,8 +64,8 @@ def pods_check(namespace, rows, selector=None):
            if not row["ready"] and row["phase"] != "Succeeded"]
     ready = [row for row in rows if row["ready"]]
     if bad:
-        return check(PODS_READY, False, "%d of %d pods in %s not Ready: %s" % (len(bad), len(rows), where,
-                                                                                ", ".join(bad)))
+        detail = "%d of %d pods in %s not Ready: %s" % (len(bad), len(rows), where, ", ".join(bad))
+        return check(PODS_READY, False, detail)
     if not ready:
         return check(PODS_READY, False, "no running pods in %s, only completed ones" % where)
     done = len(rows) - len(ready)
