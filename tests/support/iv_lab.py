@@ -36,7 +36,7 @@ verified; ``scale(name, replicas, namespace=None)``; ``workload_pods(name, names
 ``disaster_drop_accounts()`` (DROP TABLE accounts CASCADE on source); ``account_count(cluster="source",
 database="ivault")`` (None when the database or table is missing; cluster "source", "target" or a TempCluster);
 ``add_accounts(n, cluster="source", database="ivault")`` -> new ids; ``secret_value(name)`` (the store's
-current value); ``set_emp(node, value, namespace=None)``; ``put_db_info(service, cluster, namespace=None,
+current value); ``start_store()`` (only the store, no pods); ``set_emp(node, value, namespace=None)``; ``put_db_info(service, cluster, namespace=None,
 database="ivault")``.
 
 Planted secret values (``PLANTED``): the services' database password, the EMPs, the API bearer token and the
@@ -104,7 +104,8 @@ class IVLab(object):
         self.inventory = os.path.join(self.directory, "inventory.yml")
 
     # secret store -----------------------------------------------------------------------------------------
-    def _start_store(self):
+    def start_store(self):
+        """Only the secret store (start() does it too): for tests of the store helpers without pods."""
         if self.provider == "aws":
             self.store = MotoServer()
             self.store.start()
@@ -236,7 +237,7 @@ class IVLab(object):
             self.target.start()
             iv_database.seed(self.source, EMPS, accounts=self.accounts, app_password=APP_PASSWORD)
             iv_database.seed(self.target, {}, accounts=0, app_password=APP_PASSWORD)
-            self._start_store()
+            self.start_store()
             for service in DB_SERVICES:
                 self.put_db_info(service, self.source)
                 # the drill reads the TARGET; ivault_drill does not exist until a drill restores into it

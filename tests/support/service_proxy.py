@@ -126,7 +126,8 @@ class ServiceProxy(object):
         except Exception:  # the API stand-in stopping under us: no endpoint
             backend = None
         if backend is None or self._stopping.is_set():
-            self.refused += 1
+            with self._lock:
+                self.refused += 1
             _reset(client)
             if backend is not None:
                 backend.close()

@@ -1,7 +1,8 @@
 """lab/iv-up.sh and lab/iv-down.sh: the whole Institutional Vault lab (tests/support/iv_lab.py serve) up and down.
 
 One run with provider azure (the pods read their db-info and EMPs from the Key Vault stand-in through the real
-azure SDK): up, the inventory and the pods as kubectl shows them, a second up reuses the running lab, down stops
+azure SDK): up, the inventory and the pods as kubectl shows them, the wallet's /health through its Service
+stand-in with the lab CA verified, a second up reuses the running lab, down stops
 the serve process and every pod process, a second down has nothing to do. Then: no planted secret value appears in
 anything the scripts printed, in lab.log or in the pods' logs. Every wait is the scripts' own (they poll conditions
 until a deadline); the test only runs them with a timeout.
@@ -11,8 +12,10 @@ import collections
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
+import urllib.request
 
 import pytest
 
@@ -25,6 +28,13 @@ UP = os.path.join(REPO, "lab", "iv-up.sh")
 DOWN = os.path.join(REPO, "lab", "iv-down.sh")
 
 Run = collections.namedtuple("Run", "returncode stdout stderr")
+
+
+def wallet_health(lab):
+    """GET /health through the wallet's Service stand-in, the certificate verified against the lab CA."""
+    context = ssl.create_default_context(cafile=lab["wallet_ca_cert"])
+    with urllib.request.urlopen(lab["wallet_url"] + "/health", context=context, timeout=10) as answer:
+        return answer.status, json.loads(answer.read())
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +63,7 @@ def lab_run(tmp_path_factory):
         kubectl = ["kubectl", "--kubeconfig", lab["kubeconfig"], "-n", lab["namespace"]]
         record["table"] = run(kubectl + ["get", "pods"], timeout=30)
         record["pods"] = run(kubectl + ["get", "pods", "-o", "json"], timeout=30)
+        record["health"] = wallet_health(lab)
         record["again"] = run([UP])
         record["down"] = run([DOWN], timeout=90)
         record["down_again"] = run([DOWN], timeout=30)
@@ -75,6 +86,11 @@ def test_up_reuse_down(lab_run):
     assert sorted(databases) == ["source", "target"]
     assert databases["source"]["port"] != databases["target"]["port"]
     assert all("password" not in db for db in databases.values())
+    assert host["institutional_vault_wallet_url"] == lab["wallet_url"]
+    assert host["institutional_vault_wallet_ca_cert"] == lab["wallet_ca_cert"]
+    assert host["institutional_vault_drill_namespace"] == lab["drill_namespace"] == lab["namespace"] + "-drill"
+    assert "curl --cacert %s %s/health" % (lab["wallet_ca_cert"], lab["wallet_url"]) in up.stderr
+    assert lab_run["health"] == (200, {"status": "ok", "database": "up"})
 
     # kubectl's table: every replica of every workload 1/1 Running
     table = lab_run["table"]
