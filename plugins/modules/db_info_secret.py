@@ -57,9 +57,9 @@ description:
     in C(rollback_left).
   - The carry-over refuses to run when source and target are the same store (same provider, same endpoint and
     region with the same credentials, or the same Key Vault) and the same secret names.
-  - B(Which options serve which side) - the target uses O(provider): on AWS O(endpoint_url), O(region),
+  - B(Which options serve which side) - the target uses O(provider) - on AWS O(endpoint_url), O(region),
     O(access_key), O(secret_key), O(session_token), O(profile); on Azure O(vault_url). The source uses
-    O(source_provider) (default O(provider)): on AWS O(source_endpoint_url), O(source_region) and the source
+    O(source_provider) (default O(provider)) - on AWS O(source_endpoint_url), O(source_region) and the source
     credentials (O(source_access_key), O(source_secret_key), O(source_session_token), O(source_profile)), each
     unset one falling back to its unprefixed option (credentials as a group); on Azure O(source_vault_url), which
     falls back to O(vault_url) only when the target is on Azure too. The Azure credential options (O(tenant_id),

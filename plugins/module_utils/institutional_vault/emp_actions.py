@@ -108,8 +108,8 @@ def check_across(params):
     source = open_source(params, target)
     environment, namespace = _source_env(params)
     source_provider = providers(params)[0]
-    report = db_info_emp.compare(params["emp_nodes"], source, emp_names(params, source_provider, environment,
-                                                                       namespace), target, _target_names(params))
+    source_names = emp_names(params, source_provider, environment, namespace)
+    report = db_info_emp.compare(params["emp_nodes"], source, source_names, target, _target_names(params))
     problem = db_info_emp.failure(report)
     if problem:
         raise problem

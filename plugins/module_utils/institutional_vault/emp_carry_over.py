@@ -228,4 +228,3 @@ class CarryOver(object):
                  "put the nodes named above back by hand (their emp_before digests say what they held; on AWS the"
                  " previous version is still in the secret's history) before anything starts with them; then"
                  " run the carry-over again."), **facts)
-

@@ -1,5 +1,6 @@
 """EMP guard and digest comparison: what is reported, and that values never are."""
 
+import hashlib
 import json
 import re
 
@@ -73,3 +74,67 @@ def test_all_matching_is_no_failure():
 def test_missing_on_both_sides():
     report = db_info_emp.compare(["n"], DictStore({}), {"n": "a"}, DictStore({}), {"n": "b"})
     assert report[0]["missing_in"] == ["source", "target"]
+
+
+# digests, recorded digests, scrubbing -----------------------------------------------------------------------------
+NODES = ["policy-node0", "policy-node1", "policy-node2"]
+NAMES = dict((node, "prod.iv.%s.encryptor-master-password" % node) for node in NODES)
+
+
+def test_hex_digest_is_sha256_of_the_utf8_bytes():
+    value = u"planted-EMP-\u00e9\"'\n"
+    assert db_info_emp.hex_digest(value) == hashlib.sha256(value.encode("utf-8")).hexdigest()
+    assert db_info_emp.hex_digest(None) == hashlib.sha256(b"").hexdigest()
+
+
+def test_read_values_records_every_value_seen():
+    seen = []
+    values = db_info_emp.read_values(DictStore({"a": "planted-EMP-a"}), {"n0": "a", "n1": "b"}, seen)
+    assert values == {"n0": "planted-EMP-a", "n1": None} and seen == ["planted-EMP-a"]
+
+
+def test_digests_report_names_every_missing_node_and_secret():
+    digests = {"policy-node0": "a" * 64, "policy-node1": None, "policy-node2": None}
+    with pytest.raises(RecoveryError) as caught:
+        db_info_emp.digests_report(NODES, NAMES, digests, "memory")
+    assert ("policy-node1 (prod.iv.policy-node1.encryptor-master-password); policy-node2"
+            " (prod.iv.policy-node2.encryptor-master-password) does not exist in memory" in caught.value.message)
+    assert [e["status"] for e in caught.value.facts["emp"]] == ["present", "missing", "missing"]
+    report = db_info_emp.digests_report(NODES, NAMES, dict.fromkeys(NODES, "b" * 64), "memory")
+    assert [e["status"] for e in report] == ["present"] * 3
+
+
+def test_normalise_expected_lowercases_and_refuses_what_does_not_fit():
+    expected = dict((node, "AB" * 32) for node in NODES)
+    assert db_info_emp.normalise_expected(expected, NODES) == dict.fromkeys(NODES, "ab" * 32)
+    for bad in ({}, None, "x", {"policy-node0": "ab" * 32}):
+        with pytest.raises(RecoveryError, match="expected_emp_digests"):
+            db_info_emp.normalise_expected(bad, NODES)
+
+
+def test_check_expected_and_its_failure_quote_the_seed():
+    expected = dict((node, "%d" % n * 64) for n, node in enumerate(NODES))
+    digests = {"policy-node0": expected["policy-node0"], "policy-node1": "f" * 64, "policy-node2": None}
+    report = db_info_emp.check_expected(NODES, expected, digests, NAMES)
+    statuses = [(e["status"], e["missing_in"]) for e in report]
+    assert statuses == [("match", []), ("differs", []), ("missing", ["target"])]
+    error = db_info_emp.expected_failure(report, "memory")
+    assert db_info_emp.SEED_RULE in error.message and "state=emp_carry_over" in error.fix
+    assert "policy-node1 differs (prod.iv.policy-node1.encryptor-master-password)" in error.message
+    assert db_info_emp.expected_failure(report[:1], "memory") is None
+
+
+def test_source_comparison_failure_quotes_the_seed_too():
+    report = db_info_emp.compare(["n"], DictStore({"a": "x1"}), {"n": "a"}, DictStore({"b": "x2"}), {"n": "b"})
+    error = db_info_emp.failure(report)
+    assert db_info_emp.SEED_RULE in error.message and "state=emp_carry_over" in error.fix
+
+
+def test_scrub_error_masks_values_everywhere_longest_first():
+    planted = ["planted-EMP-1", "planted-EMP-1-longer"]
+    error = RecoveryError("got planted-EMP-1-longer and planted-EMP-1", fix="not planted-EMP-1",
+                          detail="planted-EMP-1-longer", number=3)
+    clean = db_info_emp.scrub_error(error, planted)
+    text = str(clean) + json.dumps(clean.facts)
+    assert not any(value in text for value in planted) and clean.facts["number"] == 3
+    assert clean.message == "got ******** and ********"

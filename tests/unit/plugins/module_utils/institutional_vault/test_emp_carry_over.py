@@ -13,7 +13,7 @@ import time
 import pytest
 
 from ansible_collections.vaultops.recovery.plugins.modules import db_info_secret
-from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import emp_actions
+from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import emp_actions, emp_carry_over
 from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.secret_store_aws import AwsSecretStore
 from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault.secret_store_azure import (
     AzureSecretStore)
@@ -193,7 +193,7 @@ def test_digests_are_sha256_of_the_planted_values_aws(aws, aws_args):
 
 def test_digests_azure_and_every_missing_node_named(kv, kv_args):
     kv.set(kv_name("prod", "policy-node1"), emp_value("policy-node1"))
-    result, error, _ = run(dict(kv_args, state="emp_digests"))
+    result, error = run(dict(kv_args, state="emp_digests"))[:2]
     assert result is None
     assert ("policy-node0 (prod-iv-policy-node0-encryptor-master-password); policy-node2"
             " (prod-iv-policy-node2-encryptor-master-password) does not exist" in error.message)
@@ -201,7 +201,7 @@ def test_digests_azure_and_every_missing_node_named(kv, kv_args):
     assert "cannot be regenerated or substituted" in error.fix
     kv.set(kv_name("prod", "policy-node0"), emp_value("policy-node0"))
     kv.set(kv_name("prod", "policy-node2"), emp_value("policy-node2"))
-    result, error, _ = run(dict(kv_args, state="emp_digests"))
+    result, error = run(dict(kv_args, state="emp_digests"))[:2]
     assert result["emp_digests"] == dict((node, digest(emp_value(node))) for node in NODES)
     assert_no_value([emp_value(node) for node in NODES], result, error or {})
 
@@ -211,12 +211,12 @@ def test_check_expected_match_differs_missing(aws, aws_args):
     for node in NODES:
         aws.plant(aws_name("prod", node), emp_value(node))
     recorded = run(dict(aws_args, state="emp_digests"))[0]["emp_digests"]
-    ok, error, _ = run(dict(aws_args, state="emp_check", expected_emp_digests=recorded))
+    ok, error = run(dict(aws_args, state="emp_check", expected_emp_digests=recorded))[:2]
     assert error is None and [e["status"] for e in ok["emp"]] == ["match"] * 3 and ok["emp_digests"] == recorded
 
     aws.plant(aws_name("prod", "policy-node1"), emp_value("policy-node1") + "-regenerated")
     aws.client.delete_secret(SecretId=aws_name("prod", "policy-node2"), ForceDeleteWithoutRecovery=True)
-    bad, error, _ = run(dict(aws_args, state="emp_check", expected_emp_digests=recorded))
+    bad, error = run(dict(aws_args, state="emp_check", expected_emp_digests=recorded))[:2]
     assert bad is None
     assert [(e["node"], e["status"]) for e in error.facts["emp"]] == [
         ("policy-node0", "match"), ("policy-node1", "differs"), ("policy-node2", "missing")]
@@ -235,12 +235,12 @@ def test_update_with_expected_digests_writes_nothing_on_mismatch(aws, aws_args):
     before = dict((node, aws.current("staging.iv.%s.db-info" % node)) for node in NODES)
     update = dict(aws_args, environment="staging", services=NODES, db_host="new.db.internal",
                   expected_emp_digests=recorded)
-    result, error, _ = run(update)
+    result, error = run(update)[:2]
     assert result is None and "not the ones the recovery set recorded" in error.message
     assert dict((node, aws.current("staging.iv.%s.db-info" % node)) for node in NODES) == before
     for node in NODES:
         aws.plant(aws_name("staging", node), emp_value(node))
-    result, error, _ = run(update)
+    result, error = run(update)[:2]
     assert error is None and result["changed"] and [e["status"] for e in result["emp"]] == ["match"] * 3
     assert json.loads(aws.value("staging.iv.policy-node0.db-info"))["DB_HOST"] == "new.db.internal"
 
@@ -278,12 +278,12 @@ def test_carry_over_aws_to_aws_byte_for_byte_check_mode_and_rerun(aws, aws_args)
     carry = dict(aws_args, state="emp_carry_over", environment="dr", namespace="iv2", source_environment="prod",
                  source_namespace="iv")
 
-    planned, error, _ = run(carry, check_mode=True)
+    planned, error = run(carry, check_mode=True)[:2]
     assert error is None and planned["changed"] and planned["carried"] == ["policy-node0", "policy-node1"]
     assert aws.value(aws_name("dr", "policy-node0", "iv2")) == "planted-EMP-wrong-0-1f0e"
     assert aws.current(aws_name("dr", "policy-node1", "iv2")) is None
 
-    done, error, _ = run(carry)
+    done, error = run(carry)[:2]
     assert error is None and done["changed"] and done["carried"] == ["policy-node0", "policy-node1"]
     assert not done["rolled_back"]
     for node, value in planted.items():
@@ -295,7 +295,7 @@ def test_carry_over_aws_to_aws_byte_for_byte_check_mode_and_rerun(aws, aws_args)
     # The source is never written.
     assert aws.value(aws_name("prod", "policy-node0")) == TRICKY
 
-    again, error, _ = run(carry)
+    again, error = run(carry)[:2]
     assert error is None and not again["changed"] and again["carried"] == []
     assert_no_value(list(planted.values()) + ["planted-EMP-wrong-0-1f0e"], planned, done, again)
 
@@ -309,7 +309,7 @@ def test_carry_over_refuses_the_same_store_and_names(aws, aws_args, kv, kv_args)
 
 def test_carry_over_missing_source_writes_nothing(aws, aws_args):
     aws.plant(aws_name("prod", "policy-node0"), emp_value("policy-node0"))
-    result, error, _ = run(dict(aws_args, state="emp_carry_over", environment="dr", source_environment="prod"))
+    result, error = run(dict(aws_args, state="emp_carry_over", environment="dr", source_environment="prod"))[:2]
     assert result is None and "policy-node1 (prod.iv.policy-node1.encryptor-master-password)" in error.message
     assert "nothing was written" in error.message and error.facts["missing"] == ["policy-node1", "policy-node2"]
     assert aws.current(aws_name("dr", "policy-node0")) is None
@@ -322,7 +322,7 @@ def test_carry_over_aws_to_azure(aws, aws_args, kv, kv_args):
     carry = dict(kv_args, state="emp_carry_over", environment="dr", source_environment="prod",
                  source_provider="aws", source_endpoint_url=aws_args["endpoint_url"], source_region=REGION,
                  source_access_key=ACCESS_KEY, source_secret_key=SECRET_KEY)
-    done, error, _ = run(carry)
+    done, error = run(carry)[:2]
     assert error is None and done["carried"] == NODES and done["source"]["provider"] == "aws"
     for node in NODES:
         assert kv.latest(kv_name("dr", node))["value"] == TRICKY + node
@@ -337,7 +337,7 @@ def test_carry_over_azure_to_aws(aws, aws_args, kv, kv_args):
     carry = dict(aws_args, state="emp_carry_over", environment="dr", source_environment="prod",
                  source_provider="azure", source_vault_url=kv.url,
                  **dict((k, v) for k, v in kv_args.items() if k not in ("provider", "vault_url")))
-    done, error, _ = run(carry)
+    done, error = run(carry)[:2]
     assert error is None and done["carried"] == NODES
     assert dict((n, aws.value(aws_name("dr", n))) for n in NODES) == dict((n, TRICKY + n) for n in NODES)
     assert not run(carry)[0]["changed"]
@@ -346,12 +346,28 @@ def test_carry_over_azure_to_aws(aws, aws_args, kv, kv_args):
     assert "needs source_vault_url" in str(run(missing_url)[1])
 
 
+def test_check_against_a_source_in_the_other_provider(aws, aws_args, kv, kv_args):
+    for node in NODES:
+        kv.set(kv_name("prod", node), emp_value(node))
+        aws.plant(aws_name("dr", node), emp_value(node) if node != "policy-node2" else "planted-EMP-other-2-0c0c")
+    check = dict(aws_args, state="emp_check", environment="dr", source_environment="prod", source_provider="azure",
+                 source_vault_url=kv.url, **dict((k, v) for k, v in kv_args.items() if k not in ("provider", "vault_url")))
+    result, error = run(check)[:2]
+    assert result is None and "policy-node2 differs" in error.message
+    assert [e["source_secret"] for e in error.facts["emp"]] == [kv_name("prod", n) for n in NODES]
+    aws.plant(aws_name("dr", "policy-node2"), emp_value("policy-node2"))
+    result, error = run(check)[:2]
+    assert error is None and [e["status"] for e in result["emp"]] == ["match"] * 3
+    assert result["source"]["provider"] == "azure"
+    assert_no_value([emp_value(n) for n in NODES] + ["planted-EMP-other-2-0c0c"], result)
+
+
 def test_carry_over_azure_to_azure_other_vault(kv, kv_args):
     for node in NODES:
         kv.set(kv_name("prod", node), TRICKY + node)
     carry = dict(kv_args, vault_url=kv.second_url, state="emp_carry_over", source_environment="prod",
                  source_vault_url=kv.url)
-    done, error, _ = run(carry)
+    done, error = run(carry)[:2]
     assert error is None and done["carried"] == NODES
     for node in NODES:
         assert kv.latest(kv_name("prod", node), vault=kv.second_url)["value"] == TRICKY + node
@@ -401,7 +417,7 @@ def test_failure_on_create_deletes_what_was_created_aws(aws, aws_args, monkeypat
             raise RuntimeError("connection reset while creating")
         return original(self, action, method, where, **kwargs)
     monkeypatch.setattr(AwsSecretStore, "call", failing)
-    result, error, _ = run(dict(aws_args, state="emp_carry_over", environment="dr", source_environment="prod"))
+    result, error = run(dict(aws_args, state="emp_carry_over", environment="dr", source_environment="prod"))[:2]
     assert result is None and error.facts["rolled_back"]
     assert "RuntimeError: connection reset while creating" in error.message
     assert [aws.current(aws_name("dr", n)) for n in NODES] == [None] * 3
@@ -421,7 +437,7 @@ def test_verification_mismatch_rolls_back_azure(kv, kv_args, monkeypatch):
         # a store that mangles the value (drops the last byte): the verification must catch it
         return original(self, name, value[:-1], current)
     monkeypatch.setattr(AzureSecretStore, "put", corrupting)
-    result, error, _ = run(dict(kv_args, state="emp_carry_over", environment="dr", source_environment="prod"))
+    result, error = run(dict(kv_args, state="emp_carry_over", environment="dr", source_environment="prod"))[:2]
     assert result is None and error.facts["rolled_back"] and error.facts["changed"]
     assert "does not equal the source's" in error.message and "policy-node0" in error.message
     assert kv.latest(kv_name("dr", "policy-node0"))["value"] == "planted-EMP-dr-0-cc33"
@@ -444,10 +460,30 @@ def test_rollback_that_cannot_finish_says_what_is_left(aws, aws_args, monkeypatc
     def no_reinstate(self, name, target, current):
         raise RecoveryError("denied: UpdateSecretVersionStage on %s" % name)
     monkeypatch.setattr(AwsSecretStore, "reinstate", no_reinstate)
-    result, error, _ = run(dict(aws_args, state="emp_carry_over", environment="dr", source_environment="prod"))
+    result, error = run(dict(aws_args, state="emp_carry_over", environment="dr", source_environment="prod"))[:2]
     assert result is None and not error.facts["rolled_back"] and error.facts["changed"]
     assert "ROLLBACK INCOMPLETE" in error.message and "policy-node0: not put back: denied" in error.message
     assert error.facts["carried"] == ["policy-node0"]
     assert "by hand" in error.fix
     assert_no_value([emp_value(n) for n in NODES] + ["planted-EMP-dr-0-dd44", "planted-EMP-dr-1-ee55"], error)
 
+
+# the pure decisions ---------------------------------------------------------------------------------------------
+def test_plan_writes_only_what_differs_and_mismatches_name_nodes():
+    source = {"a": "1" * 64, "b": "2" * 64, "c": "3" * 64}
+    assert emp_carry_over.plan(["a", "b", "c"], source, {"a": "1" * 64, "b": None, "c": "9" * 64}) == ["b", "c"]
+    assert emp_carry_over.mismatches(["a", "b"], source, dict(source)) == []
+
+
+def test_same_store_refusal_needs_the_same_names():
+    names = {"a": "prod.iv.a.emp"}
+    with pytest.raises(RecoveryError, match="nothing to carry over"):
+        emp_carry_over.refuse_same_store(True, names, dict(names))
+    emp_carry_over.refuse_same_store(True, names, {"a": "dr.iv.a.emp"})
+    emp_carry_over.refuse_same_store(False, names, dict(names))
+
+
+def test_source_must_hold_every_emp():
+    with pytest.raises(RecoveryError) as caught:
+        emp_carry_over.require_source(["a", "b"], {"a": "x", "b": "y"}, {"a": None, "b": "1" * 64}, "memory")
+    assert caught.value.facts["missing"] == ["a"] and "a (x)" in caught.value.message
