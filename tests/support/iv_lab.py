@@ -46,6 +46,7 @@ PostgreSQL superuser password; tests assert none of them appears in any output.
 import argparse
 import json
 import os
+import shlex
 import signal
 import ssl
 import sys
@@ -81,6 +82,7 @@ WORKLOADS = (
     ("nats", "StatefulSet", 3, "tcp", 0.3),
 )
 NAME_LABEL = "app.kubernetes.io/name"
+CONTROLLER_FILES = ("controller.env", "controller-vars.json")
 # what the collection's services role leaves on a stopped workload (service_tiers.DEFAULT_ANNOTATION_KEY)
 REPLICAS_ANNOTATION = "vaultops.recovery/replicas-before-stop"
 DRILL_DATABASE = "ivault_drill"
@@ -99,7 +101,7 @@ class IVLab(object):
         self.provider, self.environment, self.namespace, self.accounts = provider, environment, namespace, accounts
         self.drill_namespace = drill_namespace or "%s-drill" % namespace
         self.wallet_port = wallet_port
-        self.source = self.target = self.store = self.api = self.wallet = None
+        self.source = self.target = self.store = self.api = self.wallet = self.drill_wallet = None
         self.ca_cert = self.tls_key = None
         self.inventory = os.path.join(self.directory, "inventory.yml")
 
@@ -252,8 +254,11 @@ class IVLab(object):
                 self.api.apply(obj)
             self.wallet = ServiceProxy(self.api, self.namespace, {NAME_LABEL: "wallet"}, port=self.wallet_port)
             self.wallet.start()
+            self.drill_wallet = ServiceProxy(self.api, self.drill_namespace, {NAME_LABEL: "wallet"})
+            self.drill_wallet.start()
             self.wait_settled(timeout)
             self.write_inventory()
+            self.write_controller_files()
         except BaseException:
             self.stop()
             raise
@@ -267,13 +272,42 @@ class IVLab(object):
         os.chmod(self.ca_cert, 0o600)
 
     def stop(self):
-        for part in (self.wallet, self.api, self.store, self.source, self.target):
+        for part in (self.wallet, self.drill_wallet, self.api, self.store, self.source, self.target):
             if part is not None:
                 try:
                     part.stop()
                 except Exception:  # every part is stopped even when one fails
                     pass
-        self.wallet = self.api = self.store = self.source = self.target = None
+        self.wallet = self.drill_wallet = self.api = self.store = self.source = self.target = None
+        for name in CONTROLLER_FILES:  # the planted credentials do not outlive the lab
+            path = os.path.join(self.directory, name)
+            if os.path.exists(path):
+                os.unlink(path)
+
+    def controller_env(self):
+        """The secret store's credentials as the controller gets them (AWX's cloud credentials inject the same
+        AWS_* / AZURE_* variables)."""
+        if self.provider == "aws":
+            return {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
+        params = self.store.connection_params()
+        return {"AZURE_TENANT_ID": params["tenant_id"], "AZURE_CLIENT_ID": params["client_id"],
+                "AZURE_CLIENT_SECRET": params["secret"]}
+
+    def controller_vars(self):
+        """The secret extra vars of a run (what an operator keeps in ansible-vault or an AWX credential)."""
+        return {"institutional_vault_db_login_password": TempCluster.superuser_password}
+
+    def write_controller_files(self):
+        """For a person at the shell (scripts/lab-iv-demo.sh): controller.env (export lines) and controller-vars.json
+        (-e @file), both 0600 in the lab's 0700 directory and removed by stop()."""
+        env_text = "".join("export %s=%s\n" % (key, shlex.quote(value)) for key, value in
+                           sorted(self.controller_env().items()))
+        for name, text in zip(CONTROLLER_FILES, (env_text, json.dumps(self.controller_vars()))):
+            path = os.path.join(self.directory, name)
+            fd = os.open(path + ".partial", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(text)
+            os.replace(path + ".partial", path)
 
     # helpers for tests --------------------------------------------------------------------------------------
     @property
@@ -334,20 +368,19 @@ class IVLab(object):
 
     def disaster_drop_accounts(self):
         """The disaster: DROP TABLE accounts CASCADE on the source database (balances lose their foreign key)."""
-        conn = iv_database.connect(self.source, iv_database.DEFAULT_DATABASE)
-        try:
-            with conn, conn.cursor() as cur:
-                cur.execute("DROP TABLE accounts CASCADE")
-        finally:
-            conn.close()
+        drop_accounts(self.source)
 
     def database(self, cluster):
         return {"host": "127.0.0.1", "port": cluster.port, "name": iv_database.DEFAULT_DATABASE,
                 "user": iv_database.DEFAULT_APP_USER}
 
     def host_vars(self):
-        store = ({"endpoint_url": self.store.url, "region": REGION} if self.provider == "aws"
-                 else {"vault_url": self.store.url})
+        if self.provider == "aws":
+            store = {"endpoint_url": self.store.url, "region": REGION}
+        else:
+            params = self.store.connection_params()
+            store = {"vault_url": self.store.url, "authority_host": params["authority_host"],
+                     "azure_ca_bundle": params["azure_ca_bundle"]}
         return {
             "ansible_connection": "local",
             "ansible_python_interpreter": sys.executable,
@@ -364,6 +397,7 @@ class IVLab(object):
             "institutional_vault_wallet_url": self.wallet_url,
             "institutional_vault_wallet_ca_cert": self.ca_cert,
             "institutional_vault_drill_namespace": self.drill_namespace,
+            "institutional_vault_drill_wallet_url": self.drill_wallet.url(),
         }
 
     def write_inventory(self, path=None):
@@ -390,10 +424,12 @@ def serve(argv=None):
     whatever was already started (no lab.json is written); after ready it stops the lab and removes lab.json.
     """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["serve"])
+    parser.add_argument("command", choices=["serve", "disaster"])
     parser.add_argument("--dir", required=True)
     parser.add_argument("--provider", choices=["aws", "azure"], default="aws")
     args = parser.parse_args(argv)
+    if args.command == "disaster":
+        return disaster(args.dir)
     stopping = threading.Event()
 
     def early(signum, _frame):
@@ -417,7 +453,8 @@ def serve(argv=None):
                        "namespace": lab.namespace, "provider": lab.provider, "wallet_url": lab.wallet_url,
                        "wallet_ca_cert": lab.ca_cert, "drill_namespace": lab.drill_namespace,
                        "seconds_to_ready": round(time.monotonic() - started, 1),
-                       "clusters": [lab.source.datadir, lab.target.datadir]}, handle)
+                       "clusters": [lab.source.datadir, lab.target.datadir], "source_port": lab.source.port},
+                      handle)
         os.replace(ready + ".partial", ready)
         print("IV lab (%s) up in %.1fs: inventory %s" % (lab.provider, time.monotonic() - started, lab.inventory),
               flush=True)
@@ -428,6 +465,27 @@ def serve(argv=None):
             if os.path.exists(path):
                 os.unlink(path)
     print("IV lab down", flush=True)
+    return 0
+
+
+def drop_accounts(target):
+    """DROP TABLE accounts CASCADE in the lab database of target (a TempCluster or psycopg2 kwargs)."""
+    conn = iv_database.connect(target, iv_database.DEFAULT_DATABASE)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("DROP TABLE accounts CASCADE")
+    finally:
+        conn.close()
+
+
+def disaster(directory):
+    """``iv_lab.py disaster --dir DIR``: the README story's disaster on a running lab - DROP TABLE accounts."""
+    with open(os.path.join(directory, "lab.json")) as handle:
+        port = json.load(handle)["source_port"]
+    drop_accounts({"host": "127.0.0.1", "port": port, "user": "postgres",
+                   "password": TempCluster.superuser_password})
+    print("IV lab: table accounts dropped on the source database (127.0.0.1:%s/%s)"
+          % (port, iv_database.DEFAULT_DATABASE), flush=True)
     return 0
 
 
