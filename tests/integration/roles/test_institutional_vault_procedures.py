@@ -266,3 +266,61 @@ def test_no_planted_secret_in_any_output_report_or_set(story):
                         texts.append(handle.read())
     everything = "\n".join(texts)
     assert len(texts) > 15 and [value for value in PLANTED + [WRONG_EMP] if value in everything] == []
+
+
+# Azure: the Key Vault stand-in holds the secrets ----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def azure_story(tmp_path_factory):
+    lab = IVLab(tmp_path_factory.mktemp("iv-lab-azure"), provider="azure").start()
+    yield Story(lab, tmp_path_factory.mktemp("iv-story-azure"))
+    lab.stop()
+
+
+def test_azure_redirected_restore_keeps_every_other_key_byte_for_byte(azure_story):
+    lab = azure_story.lab
+    rc, output = azure_story.run("backup.yml")
+    assert rc == 0, output[-4000:]
+    before = dict((service, json.loads(text)) for service, text in db_infos(lab).items())
+    rc, output = azure_story.run("restore.yml", institutional_vault_restore_set_dir=azure_story.latest_set(),
+                                 institutional_vault_restore_target="redirected")
+    assert rc == 0, output[-4000:]
+    for service, text in db_infos(lab).items():
+        after = json.loads(text)
+        assert after["DB_PORT"] in (lab.target.port, str(lab.target.port))
+        assert dict((k, v) for k, v in after.items() if k not in ("DB_HOST", "DB_PORT")) == dict(
+            (k, v) for k, v in before[service].items() if k not in ("DB_HOST", "DB_PORT"))
+    lab.disaster_drop_accounts()
+    assert lab.wallet_get("/api/v2/accounts")[1]["total"] == 12
+    report = azure_story.latest_report("restore")
+    assert report["passed"] is True and len(facts(report)["secrets_db_host"]) == len(DB_SERVICES)
+    assert facts(report)["restore_point"] and facts(report)["warnings"]
+
+
+def test_azure_environment_migration_carries_the_emps_over_unchanged(azure_story):
+    """The seed's third use: the set restored into another environment (here the drill namespace, whose EMPs were
+    regenerated - the mistake the seed warns of), with carry_over_emp naming where the EMPs come from."""
+    lab = azure_story.lab
+    new_ns = lab.drill_namespace
+    for node in NODES:
+        lab.set_emp(node, WRONG_EMP, namespace=new_ns)
+    inventory = json.load(open(lab.inventory))["all"]["children"]["institutional_vault"]["hosts"]["iv_lab"]
+    new_environment = dict(
+        institutional_vault_namespace=new_ns, institutional_vault_wallet_url=inventory[
+            "institutional_vault_drill_wallet_url"],
+        institutional_vault_databases={"source": dict(inventory["institutional_vault_databases"]["target"],
+                                                      name="ivault_drill")},
+        institutional_vault_restore_set_dir=azure_story.latest_set(), institutional_vault_restore_safety_backup=False)
+    rc, output = azure_story.run("restore.yml", **new_environment)
+    assert rc != 0 and "must be carried over unchanged" in output  # without carry-over: refused, nothing changed
+    assert replicas(lab, new_ns) == dict((name, 0) for name in ORIGINAL)
+    rc, output = azure_story.run("restore.yml", institutional_vault_restore_carry_over_emp=lab.environment,
+                                 institutional_vault_restore_carry_over_source={"namespace": lab.namespace},
+                                 **new_environment)
+    assert rc == 0, output[-4000:]
+    for node in NODES:
+        assert lab.secret_value(secret_name(lab.environment, new_ns, node, "encryptor-master-password")) == EMPS[node]
+    assert all(pod["status"]["phase"] == "Running" for node in NODES for pod in lab.workload_pods(node, new_ns))
+    report = azure_story.latest_report("restore")
+    assert report["passed"] is True and sorted(facts(report)["emp_carried_over"]["nodes"]) == list(NODES)
+    everything = "\n".join(azure_story.texts + [json.dumps(report)])
+    assert [value for value in PLANTED + [WRONG_EMP] if value in everything] == []
