@@ -82,11 +82,19 @@ options:
     type: int
   checks:
     description:
-      - The checks to run; they always run in the order V(pods_ready), V(wallet_health), V(accounts_count).
-      - Omitted, every check whose input is given (O(namespace), O(wallet_url)).
+      - The checks to run; they always run in the order V(pods_ready), V(policy_nodes_ready), V(wallet_health),
+        V(accounts_count).
+      - V(policy_nodes_ready) - each of O(policy_nodes) has a pod and all its pods are Ready; a policy node is
+        Ready only once it decrypted its key share with its EMP, so this proves the EMPs fit the data.
+      - Omitted, every check but V(policy_nodes_ready) whose input is given (O(namespace), O(wallet_url)).
     type: list
     elements: str
-    choices: [pods_ready, wallet_health, accounts_count]
+    choices: [pods_ready, policy_nodes_ready, wallet_health, accounts_count]
+  policy_nodes:
+    description: The policy nodes V(policy_nodes_ready) checks; their pods are named C(<node>-...).
+    type: list
+    elements: str
+    default: [policy-node0, policy-node1, policy-node2]
   wait_timeout:
     description:
       - V(0) checks once. Above 0, runs all the checks again every O(poll_interval) seconds until all pass or
@@ -191,7 +199,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 checks:
-  description: The checks run, in the order pods_ready, wallet_health, accounts_count (the shape of
+  description: The checks run, in the order pods_ready, policy_nodes_ready, wallet_health, accounts_count (the shape of
     M(vaultops.recovery.drill_report)'s C(checks)).
   returned: always
   type: list
@@ -285,6 +293,7 @@ def argument_spec():
         timeout=dict(type="int", default=10),
         expected_accounts=dict(type="int"),
         checks=dict(type="list", elements="str", choices=list(iv_checks.CHECK_NAMES)),
+        policy_nodes=dict(type="list", elements="str", default=list(iv_checks.DEFAULT_POLICY_NODES)),
         wait_timeout=dict(type="int", default=0),
         poll_interval=dict(type="float", default=5.0),
         database=dict(type="dict", options=DATABASE_OPTIONS),
@@ -300,8 +309,8 @@ class Verification(object):
 
     def __init__(self, module, selected):
         self.params, self.selected = module.params, selected
-        self.k8s = self.k8s_error = self.wallet = None
-        if iv_checks.PODS_READY in selected:
+        self.k8s = self.k8s_error = self.wallet = self.listing_failure = None
+        if iv_checks.PODS_READY in selected or iv_checks.POLICY_NODES_READY in selected:
             module.require_library("kubernetes", k8s_connection.HAS_KUBERNETES,
                                    k8s_connection.KUBERNETES_IMPORT_ERROR)
             try:
@@ -313,7 +322,8 @@ class Verification(object):
             self.wallet = WalletApi(p["wallet_url"], p["wallet_api_token"], p["wallet_validate_certs"],
                                     p["wallet_ca_cert"], p["timeout"])
 
-    def pods(self, result):
+    def list_pods(self, result):
+        """Lists the namespace's pods into result["pods"]; a failed check (why they could not be listed) or None."""
         p = self.params
         if self.k8s_error is not None:
             return iv_checks.error_check(iv_checks.PODS_READY, self.k8s_error)
@@ -322,7 +332,18 @@ class Verification(object):
         except RecoveryError as exc:
             return iv_checks.error_check(iv_checks.PODS_READY, exc)
         result["pods"] = iv_checks.pod_rows(pods)
-        return iv_checks.pods_check(p["namespace"], result["pods"], p["pod_selector"])
+        return None
+
+    def pods(self, result):
+        self.listing_failure = self.list_pods(result)
+        return self.listing_failure or iv_checks.pods_check(self.params["namespace"], result["pods"],
+                                                            self.params["pod_selector"])
+
+    def policy_nodes(self, result):
+        failure = self.listing_failure if iv_checks.PODS_READY in self.selected else self.list_pods(result)
+        if failure:
+            return iv_checks.check(iv_checks.POLICY_NODES_READY, False, failure["detail"])
+        return iv_checks.policy_nodes_check(self.params["policy_nodes"], result["pods"])
 
     def health(self, result):
         try:
@@ -341,7 +362,8 @@ class Verification(object):
 
     def __call__(self):
         result = dict(pods=[], health=None, accounts_total=None)
-        runners = {iv_checks.PODS_READY: self.pods, iv_checks.WALLET_HEALTH: self.health,
+        runners = {iv_checks.PODS_READY: self.pods, iv_checks.POLICY_NODES_READY: self.policy_nodes,
+                   iv_checks.WALLET_HEALTH: self.health,
                    iv_checks.ACCOUNTS_COUNT: self.accounts}
         result["checks"] = [runners[name](result) for name in self.selected]
         return result

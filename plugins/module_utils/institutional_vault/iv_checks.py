@@ -15,10 +15,14 @@ from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors im
 from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import pod_readiness
 
 PODS_READY, WALLET_HEALTH, ACCOUNTS_COUNT = "pods_ready", "wallet_health", "accounts_count"
-CHECK_NAMES = (PODS_READY, WALLET_HEALTH, ACCOUNTS_COUNT)
+POLICY_NODES_READY = "policy_nodes_ready"
+CHECK_NAMES = (PODS_READY, POLICY_NODES_READY, WALLET_HEALTH, ACCOUNTS_COUNT)
+DEFAULT_CHECKS = (PODS_READY, WALLET_HEALTH, ACCOUNTS_COUNT)  # policy_nodes_ready when asked for
 # the option each check cannot run without
-CHECK_INPUTS = {PODS_READY: "namespace", WALLET_HEALTH: "wallet_url", ACCOUNTS_COUNT: "wallet_url"}
+CHECK_INPUTS = {PODS_READY: "namespace", POLICY_NODES_READY: "namespace", WALLET_HEALTH: "wallet_url",
+                ACCOUNTS_COUNT: "wallet_url"}
 HEALTHY_STATUSES = ("ok", "healthy")
+DEFAULT_POLICY_NODES = ("policy-node0", "policy-node1", "policy-node2")
 MAX_ACCOUNT_PAGES = 10000  # a wallet that ignores offset must not page forever
 
 
@@ -27,7 +31,7 @@ def check(name, passed, detail):
 
 
 def select_checks(requested, inputs):
-    """The checks to run, in CHECK_NAMES order. Omitted: every check whose input option is set (inputs maps option
+    """The checks to run, in CHECK_NAMES order. Omitted: every check of DEFAULT_CHECKS whose input option is set (inputs maps option
     name to value). A requested check without its input, or nothing to check at all, is refused."""
     if requested:
         missing = ["%s needs %s" % (name, CHECK_INPUTS[name]) for name in CHECK_NAMES
@@ -37,7 +41,7 @@ def select_checks(requested, inputs):
                                 % "; ".join(missing),
                                 fix="give the options named, or leave those checks out of checks.")
         return [name for name in CHECK_NAMES if name in requested]
-    selected = [name for name in CHECK_NAMES if inputs.get(CHECK_INPUTS[name])]
+    selected = [name for name in DEFAULT_CHECKS if inputs.get(CHECK_INPUTS[name])]
     if not selected:
         raise RecoveryError("nothing to check: neither namespace nor wallet_url is given. Nothing was checked.",
                             fix="give namespace (the pods) and/or wallet_url (health and accounts).")
@@ -71,6 +75,20 @@ def pods_check(namespace, rows, selector=None):
     done = len(rows) - len(ready)
     return check(PODS_READY, True, "%d pods Ready in %s%s" % (
         len(ready), where, " (%d completed)" % done if done else ""))
+
+
+def policy_nodes_check(nodes, rows):
+    """Every policy node has a pod and all its pods are Ready: a node that is Ready has decrypted its key share
+    with its EMP, so this proves the EMPs fit the restored data. A node's pods are those named <node>-..."""
+    problems = []
+    for node in nodes:
+        own = [row for row in rows if row["name"].startswith(node + "-")]
+        if not own:
+            problems.append("%s has no pod" % node)
+        problems += ["%s (%s)" % (row["name"], row["reason"]) for row in own if not row["ready"]]
+    if problems:
+        return check(POLICY_NODES_READY, False, "not every policy node is Ready: %s" % ", ".join(problems))
+    return check(POLICY_NODES_READY, True, "%s Ready: their key shares decrypt with their EMPs" % ", ".join(nodes))
 
 
 def health_facts(status_code, body):

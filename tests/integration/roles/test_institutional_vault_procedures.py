@@ -229,8 +229,8 @@ def test_a_drill_proves_the_set_in_the_drill_namespace_and_leaves_production_alo
     assert rc == 0, output[-4000:]
     report = story.latest_report("drill")
     assert report["passed"] is True
-    assert all(checks(report)[name] for name in ("accounts_count", "pods_ready", "wallet_health",
-                                                 "emp_digests_match", "services_started"))
+    assert all(checks(report)[name] for name in ("accounts_count", "pods_ready", "policy_nodes_ready",
+                                                 "wallet_health", "emp_digests_match", "services_started"))
     assert lab.account_count("target", "ivault_drill") == 12
     assert changes(lab, since, lab.namespace) == []
     assert replicas(lab, lab.drill_namespace) == dict((name, 0) for name in ORIGINAL)

@@ -22,7 +22,7 @@ def pod(name, ready=True, terminating=False, phase="Running", waiting=None):
 # -- which checks run --
 
 def test_without_checks_every_check_with_its_input_runs_in_order():
-    assert ic.select_checks(None, {"namespace": "iv", "wallet_url": "https://w"}) == list(ic.CHECK_NAMES)
+    assert ic.select_checks(None, {"namespace": "iv", "wallet_url": "https://w"}) == list(ic.DEFAULT_CHECKS)
     assert ic.select_checks(None, {"namespace": "iv"}) == ["pods_ready"]
     assert ic.select_checks(None, {"wallet_url": "https://w"}) == ["wallet_health", "accounts_count"]
 
@@ -199,3 +199,16 @@ def test_the_probe_times_out_with_the_failed_checks_as_last_state():
         wait_until(probe, "checks", 5, "wait_timeout", 2, clock=clock.clock, sleep=clock.sleep)
     assert "pods_ready (no pods in namespace iv)" in str(err.value) and probe.rounds == 4
     assert probe.last["checks"][0]["passed"] is False
+
+
+def test_policy_nodes_ready_needs_a_ready_pod_for_every_node():
+    rows = [{"name": "policy-node0-7d9c-abcde", "ready": True, "reason": "Ready"},
+            {"name": "policy-node1-7d9c-fghij", "ready": False, "reason": "CrashLoopBackOff"},
+            {"name": "wallet-1-x", "ready": True, "reason": "Ready"}]
+    decided = ic.policy_nodes_check(["policy-node0", "policy-node1", "policy-node2"], rows)
+    assert decided["passed"] is False
+    assert "policy-node1-7d9c-fghij (CrashLoopBackOff)" in decided["detail"]
+    assert "policy-node2 has no pod" in decided["detail"]
+    rows[1]["ready"] = True
+    rows.append({"name": "policy-node2-1-k", "ready": True, "reason": "Ready"})
+    assert ic.policy_nodes_check(["policy-node0", "policy-node1", "policy-node2"], rows)["passed"] is True
