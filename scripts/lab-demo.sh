@@ -9,7 +9,10 @@
 #   5. restore it (playbooks/restore.yml), which verifies the set first and checks
 #      vh status, the S3 vaults and the known files after the start;
 #   6. drill the set on the bare host (playbooks/drill.yml: restore + named checks);
-#   7. print the drill report's path. Exits non-zero if any step or check fails.
+#   7. print the drill report's path;
+#   8. run the Institutional Vault story on its lab (scripts/lab-iv-demo.sh: backup, the accounts table
+#      dropped, restore.yml, verification, drill.yml) and print both its reports' paths.
+# Exits non-zero if any step or check fails.
 #
 # Environment: VENV (default <repo>/.venv), LAB_OUTPUT_DIR (controller directory for
 # sets and reports, default <repo>/lab-output), LAB_KEEP=0 removes the lab hosts
@@ -64,6 +67,10 @@ echo "== backup, destroy, restore (${restore_seconds} s) and drill done in $((SE
 echo "recovery set: $set_dir"
 echo "drill report: $report"
 echo "              ${report%.md}.json"
+
+echo "== Institutional Vault"
+LAB_OUTPUT_DIR=$out VAULTOPS_SETUP_DONE=1 "$repo/scripts/lab-iv-demo.sh"
+
 if [[ "${LAB_KEEP:-1}" == 0 ]]; then
   VH_LAB_CONTAINER=vaultops-lab-vh "$repo/scripts/vaulthalla-lab.sh" down --purge
   VH_LAB_CONTAINER=vaultops-lab-vh-drill "$repo/scripts/vaulthalla-lab.sh" down --purge
