@@ -130,8 +130,8 @@ def emp_source(recorded, environment, namespace, carry_over_emp, carry_over_name
 
 def restore_steps(method, mode, carry_over, safety_backup):
     """The restore's steps in the seed's order, as text for the plan."""
-    steps = ["verify the recovery set (every SHA-256%s)" % (", the dump's table of contents" if method == "pg_dump"
-                                                             else ", the snapshot is available"),
+    proof = ", the dump's table of contents" if method == "pg_dump" else ", the snapshot is available"
+    steps = ["verify the recovery set (every SHA-256%s)" % proof,
              "check the Encryptor Master Passwords against the set's digests"]
     if safety_backup:
         steps.append("take a safety backup of the database being replaced")

@@ -10,6 +10,7 @@ restore, refused EMP mismatch, a policy node that never becomes Ready and the re
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -50,8 +51,10 @@ class Story(object):
         variables.setdefault("institutional_vault_drill_report_dir", self.reports)
         variables.setdefault("institutional_vault_restore_verify_timeout", 60)
         variables.setdefault("institutional_vault_services_poll_interval", 0.25)
+        # a collection playbook by its name (vaultops.recovery.drill) or the repository's file
+        target = playbook if playbook.startswith("vaultops.") else os.path.join(REPO, "playbooks", playbook)
         argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv", "-i", self.lab.inventory,
-                os.path.join(REPO, "playbooks", playbook), "-e", "@" + secrets, "-e", json.dumps(variables)]
+                target, "-e", "@" + secrets, "-e", json.dumps(variables)]
         try:
             proc = subprocess.run(argv + (["--check"] if check else []), capture_output=True, text=True, timeout=600,
                                   env=dict(self.env(), ANSIBLE_LOG_PATH=log), check=False)
@@ -191,6 +194,9 @@ def test_a_policy_node_that_never_becomes_ready_stops_the_start_and_a_rerun_cont
         rc, output = story.run("restore.yml", institutional_vault_restore_set_dir=story.latest_set(),
                                institutional_vault_services_start_timeout=12)
         assert rc != 0 and "policy-node1" in output
+        # the failure itself says the environment was changed
+        assert re.search(r'FAILED! => \{[^}]*"changed": true,[^}]*"msg": "The restore failed at step start_services',
+                         output), output[-3000:]
         assert replicas(lab)["wallet"] == 0 and lab.workload_pods("wallet") == []
         report = story.latest_report("restore")
         assert report["passed"] is False and checks(report)["completed"] is False
@@ -250,7 +256,7 @@ def test_a_drill_fails_when_the_drill_targets_emps_differ_from_the_set(story):
 
 def test_a_drill_into_production_is_refused(story):
     lab, since = story.lab, len(story.lab.api.requests)
-    rc, output = story.run("drill.yml", institutional_vault_drill_set_dir=story.latest_set(),
+    rc, output = story.run("vaultops.recovery.drill", institutional_vault_drill_set_dir=story.latest_set(),
                            institutional_vault_drill_namespace=lab.namespace)
     assert rc != 0 and "is the production namespace" in output
     assert changes(lab, since, lab.namespace) == []
