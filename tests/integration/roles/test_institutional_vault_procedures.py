@@ -262,6 +262,35 @@ def test_a_drill_into_production_is_refused(story):
     assert changes(lab, since, lab.namespace) == []
 
 
+def test_an_rds_snapshot_set_is_taken_verified_and_planned(story):
+    """The aws_snapshot method against moto's RDS: the snapshot is taken and waited on, the set records it, and a
+    restore in check mode finds it available and plans the snapshot restore (moto's instance runs no PostgreSQL,
+    so the restore itself is proven by managed_snapshot's own tests)."""
+    import boto3
+    rds = boto3.client("rds", endpoint_url=story.lab.store.url, region_name="us-east-1", **dict(
+        aws_access_key_id=story.lab.controller_env()["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=story.lab.controller_env()["AWS_SECRET_ACCESS_KEY"]))
+    rds.create_db_instance(DBInstanceIdentifier="iv-lab-db", Engine="postgres", DBInstanceClass="db.t3.micro",
+                           AllocatedStorage=20, MasterUsername="postgres", MasterUserPassword="planted-rds-pw-0")
+    inventory = json.load(open(story.lab.inventory))["all"]["children"]["institutional_vault"]["hosts"]["iv_lab"]
+    databases = inventory["institutional_vault_databases"]
+    databases["source"]["instance"] = "iv-lab-db"
+    common = dict(institutional_vault_databases=databases, institutional_vault_rds_endpoint_url=story.lab.store.url)
+    rc, output = story.run("backup.yml", institutional_vault_backup_method="aws_snapshot",
+                           institutional_vault_backup_wait_timeout=60, **common)
+    assert rc == 0, output[-4000:]
+    with open(os.path.join(story.latest_set(), "manifest.json")) as handle:
+        manifest = json.load(handle)
+    assert manifest["method"] == "aws_snapshot" and manifest["snapshot"]["name"].startswith("iv-lab-db-pre-upgrade-")
+    assert manifest["accounts_count"] == 12 and manifest["artifacts"] == []
+    snapshots = rds.describe_db_snapshots(DBSnapshotIdentifier=manifest["snapshot"]["name"])["DBSnapshots"]
+    assert snapshots[0]["Status"] == "available"
+    rc, output = story.run("restore.yml", check=True, institutional_vault_restore_set_dir=story.latest_set(),
+                           **common)
+    assert rc == 0, output[-4000:]
+    assert "restore the RDS snapshot in place" in output
+
+
 def test_no_planted_secret_in_any_output_report_or_set(story):
     texts = list(story.texts)
     for root in (story.sets, story.reports):
