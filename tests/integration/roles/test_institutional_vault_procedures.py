@@ -109,6 +109,13 @@ def story(tmp_path_factory):
     lab.stop()
 
 
+def test_backup_in_check_mode_reads_and_writes_nothing(story):
+    rc, output = story.run("backup.yml", check=True)
+    assert rc == 0, output[-4000:]
+    assert "would dump ivault into" in output and "12 accounts, 3 pending operations" in output
+    assert not os.path.exists(story.sets)
+
+
 def test_backup_records_the_counts_the_emp_digests_and_a_verified_dump(story):
     rc, output = story.run("backup.yml")
     assert rc == 0, output[-4000:]
