@@ -196,12 +196,9 @@ plan_text:
   type: str
 """
 
-import json
-import os
-
-from ansible_collections.vaultops.recovery.plugins.module_utils.common.errors import RecoveryError
 from ansible_collections.vaultops.recovery.plugins.module_utils.common.vaultops_module import run_module
 from ansible_collections.vaultops.recovery.plugins.module_utils.institutional_vault import restore_plan
+from ansible_collections.vaultops.recovery.plugins.module_utils.recovery_set import recovery_set
 
 
 def argument_spec():
@@ -225,24 +222,9 @@ def argument_spec():
     )
 
 
-def read_manifest(set_dir):
-    path = os.path.join(set_dir, "manifest.json")
-    try:
-        with open(path, "rb") as handle:
-            document = json.loads(handle.read().decode("utf-8"))
-    except (IOError, OSError) as exc:
-        raise RecoveryError("cannot read %s: %s." % (path, exc.strerror or exc),
-                            fix="give the directory of a recovery set (it holds manifest.json).")
-    except ValueError as exc:
-        raise RecoveryError("%s is not JSON (%s)." % (path, exc), fix="the set is damaged; use another set.")
-    if not isinstance(document, dict):
-        raise RecoveryError("%s is not a JSON object." % path, fix="the set is damaged; use another set.")
-    return document
-
-
 def decide(module):
     p = module.params
-    manifest = read_manifest(p["set_dir"])
+    manifest = recovery_set.load_set_manifest(p["set_dir"])
     now = restore_plan.utc_text(p["now"], "now") if p["now"] else restore_plan.utc_now()
     inventory = dict((name, p[name]) for name in ("environment", "namespace", "provider", "production", "databases"))
     if p["operation"] == "drill":
